@@ -1,0 +1,424 @@
+package specconv
+
+import (
+	"fmt"
+	"reflect"
+
+	"github.com/getkin/kin-openapi/openapi2"
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+// Fixup is one named repair of a defect of the upstream Swagger document. Apply changes the
+// document in place and returns how many places it changed; a fix-up that changes nothing means
+// upstream has fixed (or moved) the defect, which strict mode reports as an error.
+type Fixup struct {
+	// Name is the stable identifier printed in reports.
+	Name string
+	// Defect is the item of the project's spec notes (shared/reference/spec-notes.md) it repairs.
+	Defect int
+	// Summary says in one line what the fix-up does.
+	Summary string
+	// Apply repairs doc and returns the number of places it changed.
+	Apply func(doc *openapi2.T) (int, error)
+}
+
+// Fixups returns every fix-up in the order Convert applies them. The order matters only for
+// hoist-enums, which runs last so that it sees the enums the earlier fix-ups leave in place.
+func Fixups() []Fixup {
+	return []Fixup{
+		{"rename-duplicate-operation-id", 1,
+			"GET /v2/styles/text_by_name/{style_name} reuses get_single_image_style_by_name; name it get_single_text_style_by_name",
+			renameDuplicateOperationIDs},
+		{"string-default-as-string", 2,
+			"a string schema with a non-string default (FilterPromptSuspicion.suspicion: 0) gets the string form of it",
+			stringDefaultsAsStrings},
+		{"drop-example-outside-enum", 3,
+			"an example that is not one of its schema's enum values (RequestError.rc: ExampleHordeError) is removed",
+			dropExamplesOutsideEnum},
+		{"wildcard-to-map", 4,
+			"a definition whose only property is the flask-restx wildcard \"*\" becomes the map it describes",
+			wildcardsToMaps},
+		{"typed-model-stats", 5,
+			"ImgModelStats/TxtModelStats day, month and total are maps of model name to an integer count",
+			typedModelStats},
+		{"filter-single-is-object", 6,
+			"GET /v2/filters/{filter_id} answers one FilterDetails, not an array",
+			filterSingleIsObject},
+		{"users-list-is-array", 6,
+			"GET /v2/users answers an array of UserDetails, not one",
+			usersListIsArray},
+		{"heartbeat-schema", 7,
+			"GET /v2/status/heartbeat 200 gets the body the server sends (Heartbeat)",
+			heartbeatSchema},
+		{"dry-run-response", 7,
+			"POST /v2/generate/async and /v2/generate/text/async with dry_run answer 200 {kudos} (DryRunKudos)",
+			dryRunResponses},
+		{"split-worker-message-models", 8,
+			"the input model stolen the name ResponseModelMessage becomes InputModelMessage; ResponseModelMessage is the server's response",
+			splitWorkerMessageModels},
+		{"auth-headers-to-security", 9,
+			"apikey, Client-Agent and X-Fields header parameters become an apikey security scheme (required, optional or none)",
+			authHeadersToSecurity},
+		{"error-body-shape", 11,
+			"RequestError.rc is optional (schema failures and limiter 429s carry none) and RequestError has the errors map",
+			errorBodyShape},
+		{"default-error-response", 11,
+			"every operation gets a default response with the RequestError body, since error statuses are under-declared",
+			defaultErrorResponses},
+		{"hoist-enums", 10,
+			"enum copies become one named schema per value set (SamplerName, PostProcessor, ReturnCode, ...)",
+			hoistEnums},
+	}
+}
+
+// operationRename is one known operationId defect.
+type operationRename struct{ method, path, from, to string }
+
+var operationRenames = []operationRename{
+	{"GET", "/v2/styles/text_by_name/{style_name}", "get_single_image_style_by_name", "get_single_text_style_by_name"},
+}
+
+func renameDuplicateOperationIDs(doc *openapi2.T) (int, error) {
+	n := 0
+	for _, r := range operationRenames {
+		op := operation(doc, r.method, r.path)
+		if op != nil && op.OperationID == r.from {
+			op.OperationID = r.to
+			n++
+		}
+	}
+	return n, nil
+}
+
+func stringDefaultsAsStrings(doc *openapi2.T) (int, error) {
+	n := 0
+	walkSchemas(doc, func(_ string, ref *openapi2.SchemaRef) {
+		s := ref.Value
+		if ref.Ref != "" || s == nil || s.Default == nil || !s.Type.Is(openapi3.TypeString) {
+			return
+		}
+		if _, ok := s.Default.(string); !ok {
+			s.Default = fmt.Sprint(s.Default)
+			n++
+		}
+	})
+	return n, nil
+}
+
+func dropExamplesOutsideEnum(doc *openapi2.T) (int, error) {
+	n := 0
+	walkSchemas(doc, func(_ string, ref *openapi2.SchemaRef) {
+		s := ref.Value
+		if ref.Ref != "" || s == nil || s.Example == nil || len(s.Enum) == 0 {
+			return
+		}
+		for _, v := range s.Enum {
+			if reflect.DeepEqual(v, s.Example) {
+				return
+			}
+		}
+		s.Example = nil
+		n++
+	})
+	return n, nil
+}
+
+// wildcardProperty is the property name flask-restx gives a fields.Wildcard.
+const wildcardProperty = "*"
+
+func wildcardsToMaps(doc *openapi2.T) (int, error) {
+	n := 0
+	for _, name := range sortedKeys(doc.Definitions) {
+		def := doc.Definitions[name].Value
+		if def == nil || len(def.Properties) != 1 || def.Properties[wildcardProperty] == nil {
+			continue
+		}
+		wild := def.Properties[wildcardProperty].Value
+		if wild == nil || wild.AdditionalProperties.Schema == nil {
+			return n, fmt.Errorf("definition %s: wildcard property has no additionalProperties schema", name)
+		}
+		values := wild.AdditionalProperties.Schema
+		// flask-restx writes fields.Raw as a bare `type: object`, but Raw holds any JSON value:
+		// interrogation results are strings, booleans or objects.
+		if v := values.Value; values.Ref == "" && v != nil && v.Type.Is(openapi3.TypeObject) && len(v.Properties) == 0 && v.AdditionalProperties.Schema == nil {
+			values = &openapi3.SchemaRef{Value: &openapi3.Schema{Description: v.Description}}
+		}
+		doc.Definitions[name].Value = &openapi2.Schema{
+			Type:                 &openapi3.Types{openapi3.TypeObject},
+			Description:          def.Description,
+			AdditionalProperties: openapi3.AdditionalProperties{Schema: values},
+		}
+		n++
+	}
+	return n, nil
+}
+
+func typedModelStats(doc *openapi2.T) (int, error) {
+	n := 0
+	for _, name := range []string{"ImgModelStats", "TxtModelStats"} {
+		def := doc.Definitions[name]
+		if def == nil || def.Value == nil {
+			continue
+		}
+		for _, period := range []string{"day", "month", "total"} {
+			p := def.Value.Properties[period]
+			if p == nil || p.Value == nil || p.Value.AdditionalProperties.Schema != nil {
+				continue
+			}
+			p.Value.AdditionalProperties = openapi3.AdditionalProperties{
+				Schema: openapi3.NewIntegerSchema().NewRef(),
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+// response200 returns the 200 response of the operation at method and path, or nil.
+func response200(doc *openapi2.T, method, path string) *openapi2.Response {
+	op := operation(doc, method, path)
+	if op == nil || op.Responses == nil {
+		return nil
+	}
+	return op.Responses.Value("200")
+}
+
+func filterSingleIsObject(doc *openapi2.T) (int, error) {
+	r := response200(doc, "GET", "/v2/filters/{filter_id}")
+	if r == nil || r.Schema == nil || r.Schema.Value == nil || !r.Schema.Value.Type.Is(openapi3.TypeArray) {
+		return 0, nil
+	}
+	r.Schema = r.Schema.Value.Items
+	return 1, nil
+}
+
+func usersListIsArray(doc *openapi2.T) (int, error) {
+	r := response200(doc, "GET", "/v2/users")
+	if r == nil || r.Schema == nil || r.Schema.Ref == "" {
+		return 0, nil
+	}
+	r.Schema = &openapi2.SchemaRef{Value: &openapi2.Schema{
+		Type:  &openapi3.Types{openapi3.TypeArray},
+		Items: r.Schema,
+	}}
+	return 1, nil
+}
+
+// addDefinition adds a definition that upstream lacks; it fails if upstream has one by that name.
+func addDefinition(doc *openapi2.T, name string, s *openapi2.Schema) error {
+	if _, ok := doc.Definitions[name]; ok {
+		return fmt.Errorf("definition %s exists upstream: review this fix-up", name)
+	}
+	doc.Definitions[name] = &openapi2.SchemaRef{Value: s}
+	return nil
+}
+
+func objectSchema(description string, props map[string]*openapi2.Schema, required ...string) *openapi2.Schema {
+	s := &openapi2.Schema{
+		Type:        &openapi3.Types{openapi3.TypeObject},
+		Description: description,
+		Properties:  openapi2.Schemas{},
+		Required:    required,
+	}
+	for name, p := range props {
+		s.Properties[name] = &openapi2.SchemaRef{Value: p}
+	}
+	return s
+}
+
+func scalar(typ, description string) *openapi2.Schema {
+	return &openapi2.Schema{Type: &openapi3.Types{typ}, Description: description}
+}
+
+func heartbeatSchema(doc *openapi2.T) (int, error) {
+	r := response200(doc, "GET", "/v2/status/heartbeat")
+	if r == nil || r.Schema != nil {
+		return 0, nil
+	}
+	err := addDefinition(doc, "Heartbeat", objectSchema(
+		"The health of the server node that answered.",
+		map[string]*openapi2.Schema{
+			"message":       scalar(openapi3.TypeString, "OK, OVERLOADED (requests are queueing) or DOWN (no database)."),
+			"version":       scalar(openapi3.TypeString, "The version of the AI Horde server."),
+			"queue":         scalar(openapi3.TypeInteger, "Requests waiting for a server thread."),
+			"threads":       scalar(openapi3.TypeInteger, "Server threads of this node."),
+			"active_count":  scalar(openapi3.TypeInteger, "Server threads busy now."),
+			"db_connection": scalar(openapi3.TypeBoolean, "Whether this node reaches its database."),
+		}))
+	if err != nil {
+		return 0, err
+	}
+	r.Schema = &openapi2.SchemaRef{Ref: definitionRef("Heartbeat")}
+	return 1, nil
+}
+
+func dryRunResponses(doc *openapi2.T) (int, error) {
+	n := 0
+	for _, path := range []string{"/v2/generate/async", "/v2/generate/text/async"} {
+		op := operation(doc, "POST", path)
+		if op == nil || op.Responses == nil || op.Responses.Value("200") != nil {
+			continue
+		}
+		if n == 0 {
+			err := addDefinition(doc, "DryRunKudos", objectSchema(
+				"The kudos a request would cost, answered instead of queueing it when dry_run is true.",
+				map[string]*openapi2.Schema{"kudos": scalar(openapi3.TypeNumber, "The kudos the request would cost.")},
+				"kudos"))
+			if err != nil {
+				return 0, err
+			}
+		}
+		op.Responses.Set("200", &openapi2.Response{
+			Description: "Dry run: the kudos this request would cost",
+			Schema:      &openapi2.SchemaRef{Ref: definitionRef("DryRunKudos")},
+		})
+		n++
+	}
+	return n, nil
+}
+
+// Worker messages: the server has an input model and a response model that flask-restx both
+// names ResponseModelMessage; the document keeps the input one. The operations below send the
+// input one and answer the response one.
+const (
+	messageModel      = "ResponseModelMessage"
+	messageInputModel = "InputModelMessage"
+	messagePopModel   = "ResponseModelMessagePop"
+)
+
+func splitWorkerMessageModels(doc *openapi2.T) (int, error) {
+	in := doc.Definitions[messageModel]
+	if in == nil || in.Value == nil || in.Value.Properties["expiry"] == nil ||
+		!in.Value.Properties["expiry"].Value.Type.Is(openapi3.TypeInteger) {
+		return 0, nil // the definition no longer has the input shape: upstream fixed it
+	}
+	if _, ok := doc.Definitions[messagePopModel]; !ok {
+		return 0, fmt.Errorf("definition %s missing: review this fix-up", messagePopModel)
+	}
+	if err := addDefinition(doc, messageInputModel, in.Value); err != nil {
+		return 0, err
+	}
+	n := 1
+	date := func(d string) *openapi2.Schema {
+		return &openapi2.Schema{Type: &openapi3.Types{openapi3.TypeString}, Format: "date-time", Description: d}
+	}
+	doc.Definitions[messageModel] = &openapi2.SchemaRef{Value: &openapi2.Schema{AllOf: openapi2.SchemaRefs{
+		{Ref: definitionRef(messagePopModel)},
+		{Value: objectSchema("", map[string]*openapi2.Schema{
+			"worker_id": scalar(openapi3.TypeString, "The ID of the worker this message is intended for."),
+			"user_id":   scalar(openapi3.TypeString, "The ID of the owning user."),
+			"created":   date("The date at which this message was created."),
+		}, "worker_id", "user_id", "created")},
+	}}}
+	op := operation(doc, "POST", "/v2/workers/messages")
+	if op == nil {
+		return n, fmt.Errorf("POST /v2/workers/messages missing: review this fix-up")
+	}
+	for _, p := range op.Parameters {
+		if p.In == "body" && p.Schema != nil && p.Schema.Ref == definitionRef(messageModel) {
+			p.Schema = &openapi2.SchemaRef{Ref: definitionRef(messageInputModel)}
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Header parameters that the client sets on every request rather than per call.
+const (
+	apiKeyHeader      = "apikey"
+	clientAgentHeader = "Client-Agent"
+	fieldMaskHeader   = "X-Fields"
+	// SecuritySchemeName is the name of the security scheme that carries the API key.
+	SecuritySchemeName = "apikey"
+)
+
+func authHeadersToSecurity(doc *openapi2.T) (int, error) {
+	n := 0
+	forEachOperation(doc, func(_, _ string, op *openapi2.Operation) {
+		security := openapi2.SecurityRequirements{} // no key
+		kept := op.Parameters[:0]
+		for _, p := range op.Parameters {
+			if p.In != "header" {
+				kept = append(kept, p)
+				continue
+			}
+			switch p.Name {
+			case apiKeyHeader:
+				if p.Required {
+					security = openapi2.SecurityRequirements{{SecuritySchemeName: {}}}
+				} else {
+					security = openapi2.SecurityRequirements{{}, {SecuritySchemeName: {}}}
+				}
+			case clientAgentHeader, fieldMaskHeader:
+			default:
+				kept = append(kept, p)
+				continue
+			}
+			n++
+		}
+		op.Parameters = kept
+		op.Security = &security
+	})
+	if n == 0 {
+		return 0, nil
+	}
+	if doc.SecurityDefinitions == nil {
+		doc.SecurityDefinitions = map[string]*openapi2.SecurityScheme{}
+	}
+	doc.SecurityDefinitions[SecuritySchemeName] = &openapi2.SecurityScheme{
+		Type:        "apiKey",
+		In:          "header",
+		Name:        apiKeyHeader,
+		Description: "The user's API key. The anonymous key is 0000000000.",
+	}
+	return n, nil
+}
+
+func errorBodyShape(doc *openapi2.T) (int, error) {
+	def := doc.Definitions["RequestError"]
+	if def == nil || def.Value == nil {
+		return 0, fmt.Errorf("definition RequestError missing: review this fix-up")
+	}
+	s := def.Value
+	n := 0
+	kept := s.Required[:0]
+	for _, r := range s.Required {
+		if r == "rc" {
+			n++
+			continue
+		}
+		kept = append(kept, r)
+	}
+	s.Required = kept
+	if s.Properties["errors"] == nil {
+		s.Properties["errors"] = &openapi2.SchemaRef{Value: &openapi2.Schema{
+			Type:        &openapi3.Types{openapi3.TypeObject},
+			Description: "Validation failures: the field that failed and what was wrong with it.",
+			AdditionalProperties: openapi3.AdditionalProperties{
+				Schema: openapi3.NewStringSchema().NewRef(),
+			},
+		}}
+		n++
+	}
+	// RequestValidationError repeats errors on top of RequestError: make it the same body.
+	if v := doc.Definitions["RequestValidationError"]; v != nil && v.Value != nil && len(v.Value.AllOf) > 0 {
+		doc.Definitions["RequestValidationError"] = &openapi2.SchemaRef{Ref: definitionRef("RequestError")}
+		n++
+	}
+	return n, nil
+}
+
+func defaultErrorResponses(doc *openapi2.T) (int, error) {
+	n := 0
+	forEachOperation(doc, func(_, _ string, op *openapi2.Operation) {
+		if op.Responses == nil || op.Responses.Value("default") != nil {
+			return
+		}
+		op.Responses.Set("default", &openapi2.Response{
+			Description: "Any other error",
+			Schema:      &openapi2.SchemaRef{Ref: definitionRef("RequestError")},
+		})
+		n++
+	})
+	return n, nil
+}
