@@ -8,32 +8,50 @@ import (
 	"github.com/getkin/kin-openapi/openapi2"
 )
 
-// enumName names one enum value set by a place where it occurs. Keying names by place rather
-// than by values keeps a name stable when upstream adds a value (a new sampler, a new return
-// code); if copies of one set drift apart, two sets claim the same name and conversion fails,
-// so that a person decides.
+// enumName names one enum value set by the places where upstream copies it. Keying names by
+// place rather than by values keeps a name stable when upstream adds a value (a new sampler, a
+// new return code). If the copies drift apart (upstream adds a value to one of them), two sets
+// claim one name and hoisting fails, so that a person decides.
 type enumName struct {
-	loc, name, description string
+	name, description string
+	locs              []string
 }
 
 var enumNames = []enumName{
-	{"GenerationInputStable.source_processing", "SourceProcessing", "How a source image is used."},
-	{"ModelPayloadRootStable.control_type", "ControlType", "A ControlNet preprocessor."},
-	{"ModelPayloadStyleStable.sampler_name", "SamplerName", "An image sampler."},
-	{"ModelPayloadStyleStable.post_processing[]", "PostProcessor", "An image post-processor: an upscaler, a face fixer or another filter."},
-	{"ModelPayloadStyleStable.workflow", "Workflow", "A custom image workflow."},
-	{"ModelPayloadTextualInversionsStable.inject_ti", "TIInjection", "Where a textual inversion is injected."},
-	{"RequestError.rc", "ReturnCode", "The AI Horde's return code for an error."},
-	{"RequestSingleWarning.code", "WarningCode", "The code of a warning about a request."},
-	{"Generation.state", "GenerationState", "The state of a finished generation."},
-	{"GenerationMetadataStable.type", "MetadataType", "What an image generation's metadata entry is about."},
-	{"GenerationMetadataStable.value", "MetadataValue", "What happened to the subject of an image generation's metadata entry."},
-	{"GenerationMetadataKobold.type", "TextMetadataType", "What a text generation's metadata entry is about."},
-	{"GenerationMetadataKobold.value", "TextMetadataValue", "What happened to the subject of a text generation's metadata entry."},
-	{"SubmitInput.state", "SubmitState", "The state a worker reports for a generation it submits."},
-	{"ActiveModel.type", "ModelType", "The kind of a model."},
-	{"WorkerDetailsLite.type", "WorkerType", "The kind of a worker."},
-	{"ModelInterrogationFormStable.name", "InterrogationFormName", "An alchemy (interrogation) form."},
+	{"SourceProcessing", "How a source image is used.",
+		[]string{"GenerationInputStable.source_processing", "GenerationPayloadStable.source_processing"}},
+	{"ControlType", "A ControlNet preprocessor.",
+		[]string{"ModelPayloadRootStable.control_type"}},
+	{"SamplerName", "An image sampler.",
+		[]string{"ModelPayloadStyleStable.sampler_name", "ModelStyleInputParamsStableNoDefaults.sampler_name"}},
+	{"PostProcessor", "An image post-processor: an upscaler, a face fixer or another filter.",
+		[]string{"ModelPayloadStyleStable.post_processing[]", "ModelStyleInputParamsStableNoDefaults.post_processing[]"}},
+	{"Workflow", "A custom image workflow.",
+		[]string{"ModelPayloadStyleStable.workflow", "ModelStyleInputParamsStableNoDefaults.workflow"}},
+	{"TIInjection", "Where a textual inversion is injected.",
+		[]string{"ModelPayloadTextualInversionsStable.inject_ti"}},
+	{"ReturnCode", "The AI Horde's return code for an error.",
+		[]string{"RequestError.rc"}},
+	{"WarningCode", "The code of a warning about a request.",
+		[]string{"RequestSingleWarning.code"}},
+	{"GenerationState", "The state of a finished generation.",
+		[]string{"Generation.state"}},
+	{"MetadataType", "What an image generation's metadata entry is about.",
+		[]string{"GenerationMetadataStable.type"}},
+	{"MetadataValue", "What happened to the subject of an image generation's metadata entry.",
+		[]string{"GenerationMetadataStable.value"}},
+	{"TextMetadataType", "What a text generation's metadata entry is about.",
+		[]string{"GenerationMetadataKobold.type"}},
+	{"TextMetadataValue", "What happened to the subject of a text generation's metadata entry.",
+		[]string{"GenerationMetadataKobold.value"}},
+	{"SubmitState", "The state a worker reports for a generation it submits.",
+		[]string{"SubmitInput.state"}},
+	{"ModelType", "The kind of a model.",
+		[]string{"ActiveModel.type", "ResponseModelCollection.type", "ResponseModelStylesUser.type"}},
+	{"WorkerType", "The kind of a worker.",
+		[]string{"WorkerDetailsLite.type"}},
+	{"InterrogationFormName", "An alchemy (interrogation) form.",
+		[]string{"ModelInterrogationFormStable.name", "InterrogationPopInput.forms[]", "InterrogationPopFormPayload.form"}},
 }
 
 // hoistEnums replaces every inline enum by a reference to one definition per value set.
@@ -49,8 +67,8 @@ func hoistEnums(doc *openapi2.T) (int, error) {
 	var order []string
 	walkSchemas(doc, func(loc string, ref *openapi2.SchemaRef) {
 		s := ref.Value
-		if ref.Ref != "" || s == nil || len(s.Enum) == 0 {
-			return
+		if ref.Ref != "" || s == nil || len(s.Enum) == 0 || isEnumName(loc) {
+			return // not an inline enum, or one this fix-up made
 		}
 		key := fmt.Sprintf("%q|%v", s.Type.Slice(), s.Enum)
 		set := sets[key]
@@ -65,7 +83,9 @@ func hoistEnums(doc *openapi2.T) (int, error) {
 
 	byLoc := map[string]enumName{}
 	for _, e := range enumNames {
-		byLoc[e.loc] = e
+		for _, loc := range e.locs {
+			byLoc[loc] = e
+		}
 	}
 	claimed := map[string]string{} // name → the first place that claimed it
 	n := 0
@@ -103,6 +123,15 @@ func hoistEnums(doc *openapi2.T) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+func isEnumName(loc string) bool {
+	for _, e := range enumNames {
+		if e.name == loc {
+			return true
+		}
+	}
+	return false
 }
 
 // EnumSchemaNames returns the names of the enum schemas that Convert creates, sorted.

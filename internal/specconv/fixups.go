@@ -336,6 +336,7 @@ func authHeadersToSecurity(doc *openapi2.T) (int, error) {
 	n := 0
 	forEachOperation(doc, func(_, _ string, op *openapi2.Operation) {
 		security := openapi2.SecurityRequirements{} // no key
+		removed := 0
 		kept := op.Parameters[:0]
 		for _, p := range op.Parameters {
 			if p.In != "header" {
@@ -354,10 +355,15 @@ func authHeadersToSecurity(doc *openapi2.T) (int, error) {
 				kept = append(kept, p)
 				continue
 			}
-			n++
+			removed++
 		}
 		op.Parameters = kept
-		op.Security = &security
+		// An operation that declared none of these headers takes no key; one that has been
+		// converted already keeps what it has.
+		if removed > 0 || op.Security == nil {
+			op.Security = &security
+		}
+		n += removed
 	})
 	if n == 0 {
 		return 0, nil
