@@ -69,13 +69,6 @@ func apply(t *testing.T, name string, doc *openapi2.T, want int) {
 	require.Zero(t, n, "%s changed something on its second run", name)
 }
 
-func schemaJSON(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	require.NoError(t, err)
-	return string(b)
-}
-
 func TestFixups(t *testing.T) {
 	t.Run("rename-duplicate-operation-id", func(t *testing.T) {
 		doc := swagger(t, "", `{

@@ -56,7 +56,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		if !bytes.Equal(have, res.YAML) {
-			return fmt.Errorf("%s is not what %s converts to: run go generate ./...", *out, *in)
+			return fmt.Errorf("%s is stale: run `go generate ./...` to convert %s again", *out, *in)
 		}
 		return nil
 	}
