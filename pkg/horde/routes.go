@@ -1,0 +1,223 @@
+package horde
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"go.yaml.in/yaml/v4"
+
+	"github.com/horde-go/horde/api"
+)
+
+// keyPolicy says whether an operation takes the API key.
+type keyPolicy uint8
+
+const (
+	keyNone     keyPolicy = iota // the operation takes no key: never send it
+	keyOptional                  // send it only when the caller configured one
+	keyRequired                  // always send it (the anonymous key by default)
+)
+
+// route is one operation of the API, matched against request paths.
+type route struct {
+	method   string
+	template string   // "/v2/generate/status/{id}"
+	segments []string // template split on "/"; "{…}" matches one segment
+	key      keyPolicy
+	limits   []limit
+}
+
+// limit is one of the server's rate limits on a route: at most n requests per period, counted
+// per route and, when perPath is set, per concrete path (per request id), as the server counts.
+type limit struct {
+	n       int
+	period  time.Duration
+	perPath bool
+}
+
+func perSecond(n int) limit { return limit{n, time.Second, false} }
+func perMinute(n int) limit { return limit{n, time.Minute, false} }
+func perHour(n int) limit   { return limit{n, time.Hour, false} }
+
+// perID counts a limit per concrete path, as the server does for routes keyed by IP and path.
+func perID(l limit) limit { l.perPath = true; return l }
+
+// serverLimits are the AI Horde server's limits by route (flask-limiter; see
+// shared/reference/server-behaviour.md §6 and the server's apis/v2 decorators). A route missing
+// here gets defaultLimits; an empty list means the route is exempt.
+var serverLimits = map[string][]limit{
+	"POST /v2/generate/async":      {perSecond(2), perMinute(90)},
+	"POST /v2/generate/text/async": {perSecond(2), perMinute(90)},
+	"POST /v2/interrogate/async":   {perMinute(90)},
+	// The server allows 10/s on check but caches its answer for 1 s: polling faster is waste.
+	"GET /v2/generate/check/{id}":          {perID(perSecond(1))},
+	"GET /v2/generate/status/{id}":         {perID(perMinute(10))},
+	"DELETE /v2/generate/status/{id}":      {perID(perMinute(10))},
+	"GET /v2/generate/text/status/{id}":    {perID(perMinute(60))},
+	"DELETE /v2/generate/text/status/{id}": {perID(perMinute(60))},
+	"GET /v2/interrogate/status/{id}":      {perID(perSecond(10))},
+	"DELETE /v2/interrogate/status/{id}":   {perID(perSecond(10))},
+	"POST /v2/generate/pop":                {perSecond(60)},
+	"POST /v2/generate/submit":             {perSecond(60)},
+	"POST /v2/generate/text/pop":           {perSecond(60)},
+	"POST /v2/generate/text/submit":        {perSecond(60)},
+	"POST /v2/interrogate/pop":             {perSecond(60)},
+	"POST /v2/interrogate/submit":          {perSecond(60)},
+	"POST /v2/generate/rate/{id}":          {perID(perMinute(5))},
+	"POST /v2/kudos/transfer":              {perSecond(1), perHour(90)},
+	"GET /v2/workers/{worker_id}":          {perID(perMinute(30))},
+	"PUT /v2/workers/{worker_id}":          {perID(perMinute(30))},
+	"DELETE /v2/workers/{worker_id}":       {perID(perMinute(30))},
+	"GET /v2/users/{user_id}":              {perID(perMinute(60))},
+	"PUT /v2/users/{user_id}":              {perID(perMinute(60))},
+	"DELETE /v2/users/{user_id}":           {perID(perMinute(60))},
+	"GET /v2/status/modes":                 {perMinute(30)},
+	"PUT /v2/status/modes":                 {perMinute(30)},
+	"GET /v2/teams":                        {perMinute(30)},
+	"POST /v2/teams":                       {perMinute(30)},
+	"GET /v2/teams/{team_id}":              {perID(perMinute(30))},
+	"PATCH /v2/teams/{team_id}":            {perID(perMinute(30))},
+	"DELETE /v2/teams/{team_id}":           {perID(perMinute(30))},
+	"PUT /v2/sharedkeys":                   {perMinute(5)},
+	"GET /v2/status/heartbeat":             {}, // exempt
+	// Styles and collections: 90/min + 2/s per path, except /v2/styles/text and
+	// /v2/styles/image/{id}, which upstream limits to 20/hour + 2/s.
+	"GET /v2/styles/image":                          {perSecond(2), perMinute(90)},
+	"POST /v2/styles/image":                         {perSecond(2), perMinute(90)},
+	"GET /v2/styles/text":                           {perSecond(2), perHour(20)},
+	"POST /v2/styles/text":                          {perSecond(2), perHour(20)},
+	"GET /v2/styles/image/{style_id}":               {perID(perSecond(2)), perID(perHour(20))},
+	"PATCH /v2/styles/image/{style_id}":             {perID(perSecond(2)), perID(perHour(20))},
+	"DELETE /v2/styles/image/{style_id}":            {perID(perSecond(2)), perID(perHour(20))},
+	"GET /v2/styles/text/{style_id}":                {perID(perSecond(2)), perID(perMinute(90))},
+	"PATCH /v2/styles/text/{style_id}":              {perID(perSecond(2)), perID(perMinute(90))},
+	"DELETE /v2/styles/text/{style_id}":             {perID(perSecond(2)), perID(perMinute(90))},
+	"POST /v2/styles/image/{style_id}/example":      {perID(perSecond(2)), perID(perMinute(90))},
+	"GET /v2/collections":                           {perSecond(2), perMinute(90)},
+	"POST /v2/collections":                          {perSecond(2), perMinute(90)},
+	"GET /v2/collections/{collection_id}":           {perID(perSecond(2)), perID(perMinute(90))},
+	"PATCH /v2/collections/{collection_id}":         {perID(perSecond(2)), perID(perMinute(90))},
+	"DELETE /v2/collections/{collection_id}":        {perID(perSecond(2)), perID(perMinute(90))},
+}
+
+// keyOverrides correct the document's key policy where the server disagrees with it.
+var keyOverrides = map[string]keyPolicy{
+	// The document marks the key optional, but without one the server answers 401
+	// InvalidAPIKey (server-behaviour.md §7): find_user is "who am I", so it always needs one.
+	"GET /v2/find_user": keyRequired,
+}
+
+// defaultLimits apply to routes without their own: 90 per minute.
+var defaultLimits = []limit{perMinute(90)}
+
+// routeTable is every operation of the API document, read once.
+type routeTable struct {
+	routes []route
+}
+
+// specOperation is what the route table reads of an operation in api/openapi.yaml.
+type specOperation struct {
+	Security *[]map[string][]string `yaml:"security"`
+}
+
+var loadRoutes = sync.OnceValues(func() (*routeTable, error) {
+	var doc struct {
+		Paths map[string]struct {
+			Get    *specOperation `yaml:"get"`
+			Post   *specOperation `yaml:"post"`
+			Put    *specOperation `yaml:"put"`
+			Patch  *specOperation `yaml:"patch"`
+			Delete *specOperation `yaml:"delete"`
+		} `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal(api.OpenAPI, &doc); err != nil {
+		return nil, fmt.Errorf("horde: reading the embedded API document: %w", err)
+	}
+	t := &routeTable{}
+	for path, item := range doc.Paths {
+		ops := map[string]*specOperation{"GET": item.Get, "POST": item.Post, "PUT": item.Put, "PATCH": item.Patch, "DELETE": item.Delete}
+		for m, op := range ops {
+			if op == nil {
+				continue
+			}
+			r := route{method: m, template: path, segments: strings.Split(path, "/"), key: policyOf(op.Security)}
+			if k, ok := keyOverrides[m+" "+path]; ok {
+				r.key = k
+			}
+			var ok bool
+			if r.limits, ok = serverLimits[m+" "+path]; !ok {
+				r.limits = defaultLimits
+			}
+			t.routes = append(t.routes, r)
+		}
+	}
+	return t, nil
+})
+
+// policyOf reads an operation's security requirements: none, or [{}, {apikey: []}] (optional),
+// or [{apikey: []}] (required).
+func policyOf(sec *[]map[string][]string) keyPolicy {
+	if sec == nil || len(*sec) == 0 {
+		return keyNone
+	}
+	for _, req := range *sec {
+		if len(req) == 0 {
+			return keyOptional
+		}
+	}
+	return keyRequired
+}
+
+// match finds the route of a request path relative to the base URL ("/v2/…", escaped). It
+// allocates nothing: it runs on every request.
+func (t *routeTable) match(method, path string) (*route, bool) {
+	n := strings.Count(path, "/") + 1
+	var best *route
+	bestLiterals := -1
+	for i := range t.routes {
+		r := &t.routes[i]
+		if r.method != method || len(r.segments) != n {
+			continue
+		}
+		literal, ok := matchSegments(r.segments, path)
+		// Prefer the route with more literal segments: /v2/workers/messages over /v2/workers/{id}.
+		if ok && literal > bestLiterals {
+			best, bestLiterals = r, literal
+		}
+	}
+	return best, best != nil
+}
+
+// matchSegments matches path, segment by segment, against a template split on "/".
+func matchSegments(template []string, path string) (literal int, ok bool) {
+	rest := path
+	for _, s := range template {
+		seg, after, _ := strings.Cut(rest, "/")
+		rest = after
+		if strings.HasPrefix(s, "{") {
+			if seg == "" {
+				return 0, false
+			}
+			continue
+		}
+		if s != seg {
+			return 0, false
+		}
+		literal++
+	}
+	return literal, true
+}
+
+// idempotent reports whether a request may be sent twice with the effect of once.
+func idempotent(req *http.Request) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodDelete, http.MethodPut, http.MethodOptions:
+		return true
+	case http.MethodPost:
+		return req.Header.Get("Idempotency-Key") != ""
+	}
+	return false
+}
