@@ -4247,9 +4247,11 @@ type GetFilterRegexParams struct {
 
 // PostInterrogateSubmitJSONBody defines parameters for PostInterrogateSubmit.
 type PostInterrogateSubmitJSONBody struct {
-	ID     *string `json:"id,omitempty"`
-	Result *string `json:"result,omitempty"`
-	State  *string `json:"state,omitempty"`
+	ID *string `json:"id,omitempty"`
+
+	// Result The result of each form: text results inline, image results as "R2" after the upload.
+	Result map[string]interface{} `json:"result,omitempty"`
+	State  *string                `json:"state,omitempty"`
 }
 
 // PostAwardKudosJSONBody defines parameters for PostAwardKudos.

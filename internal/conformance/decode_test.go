@@ -67,6 +67,9 @@ const (
 	reasonSuspicionNumber = "suspicion written as the number of spec-notes item 2's invalid default; the server sends a string"
 	// POST /v2/kudos/kai/{user_id} was removed from the API before server 5.1.5.
 	reasonRemovedOperation = "request body of an operation the current API no longer has"
+	// The interrogate submit example writes result as a string, as the document said; the server
+	// parses it as an object (fix-up interrogate-submit-result-object).
+	reasonResultString = "alchemy result written as a string, as the uncorrected document says; the server takes an object"
 	// RequestErrorResponse.json carries rc SDK_API_TEST_ERROR, horde-sdk's own test code,
 	// which is no return code of the server; it is checked separately as the error shape.
 	reasonNotAnOperation = "the error body shape, not the response of an operation"
@@ -98,6 +101,7 @@ var knownWrong = map[string]string{
 	"examples/payloads/_v2_styles_text_style_id_patch.json":               reasonIntegerAsFloat,
 	"examples/payloads/_v2_users_user_id_put.json":                        reasonIntegerAsFloat,
 	"examples/payloads/_v2_kudos_kai_user_id_post.json":                   reasonRemovedOperation,
+	"examples/payloads/_v2_interrogate_submit_post.json":                  reasonResultString,
 }
 
 // fixture is one recorded body and the operation it belongs to.

@@ -212,6 +212,16 @@ func TestFixups(t *testing.T) {
 		assert.Equal(t, "#/definitions/RequestError", doc.Paths["/a"].Get.Responses.Value("default").Schema.Ref)
 	})
 
+	t.Run("interrogate-submit-result-object", func(t *testing.T) {
+		doc := swagger(t, "", `{"/v2/interrogate/submit":{"post":`+op("post_interrogate_submit",
+			`[{"name":"payload","in":"body","required":true,"schema":{"type":"object","properties":{
+				"id":{"type":"string"},"result":{"type":"string"},"state":{"type":"string"}}}}]`, "")+`}}`)
+		apply(t, "interrogate-submit-result-object", doc, 1)
+		result := doc.Paths["/v2/interrogate/submit"].Post.Parameters[0].Schema.Value.Properties["result"].Value
+		assert.True(t, result.Type.Is("object"))
+		assert.True(t, result.AdditionalProperties.Schema.Value.Type.IsEmpty(), "any JSON value per form")
+	})
+
 	t.Run("hoist-enums", func(t *testing.T) {
 		sampler := `{"type":"string","enum":["k_euler","lcm"]}`
 		doc := swagger(t, `{
