@@ -1304,7 +1304,7 @@ type GenerationInputStable struct {
 	// ExtraSlowWorkers When True, allows very slower workers to pick up this request. Use this when you don't mind waiting a lot.
 	ExtraSlowWorkers  *bool              `json:"extra_slow_workers,omitempty"`
 	ExtraSourceImages []ExtraSourceImage `json:"extra_source_images,omitempty"`
-	Models            []string           `json:"models,omitempty"`
+	Models            *[]string          `json:"models,omitempty"`
 
 	// NSFW Set to true if this request is NSFW. This will skip workers which censor images.
 	NSFW   *bool                       `json:"nsfw,omitempty"`

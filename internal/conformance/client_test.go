@@ -87,7 +87,7 @@ func TestClientPutsRequestsOnTheWire(t *testing.T) {
 					Prompt: "a lighthouse ### fog",
 					R2:     ptr(false),
 					NSFW:   ptr(false),
-					Models: []string{"stable_diffusion"},
+					Models: &[]string{"stable_diffusion"},
 					Params: &gen.ModelGenerationInputStable{
 						Steps:       ptr(0),
 						CFGScale:    ptr(7.5),
@@ -133,4 +133,15 @@ func TestOptionalFieldsAreOmitted(t *testing.T) {
 	b, err := json.Marshal(gen.GenerationInputStable{Prompt: "x"})
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"prompt":"x"}`, string(b))
+}
+
+// TestImageModelsAbsentOrEmpty: an image request without models gets the server's default
+// (stable_diffusion); an explicit empty list asks for any model, so both must be expressible.
+func TestImageModelsAbsentOrEmpty(t *testing.T) {
+	b, err := json.Marshal(gen.GenerationInputStable{Prompt: "x", Models: &[]string{}})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"prompt":"x","models":[]}`, string(b))
+	b, err = json.Marshal(gen.GenerationInputStable{Prompt: "x", Models: &[]string{"a"}})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"prompt":"x","models":["a"]}`, string(b))
 }

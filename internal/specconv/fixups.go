@@ -68,6 +68,9 @@ func Fixups() []Fixup {
 		{"interrogate-submit-result-object", 0,
 			"POST /v2/interrogate/submit: result is an object of form results (the server parses it as a dict), not a string",
 			interrogateSubmitResultObject},
+		{"image-models-empty-means-any", 0,
+			"GenerationInputStable.models keeps a pointer: absent means stable_diffusion, [] means any model",
+			imageModelsEmptyMeansAny},
 		{"hoist-enums", 10,
 			"enum copies become one named schema per value set (SamplerName, PostProcessor, ReturnCode, ...)",
 			hoistEnums},
@@ -461,3 +464,29 @@ func interrogateSubmitResultObject(doc *openapi2.T) (int, error) {
 	}
 	return n, nil
 }
+
+// imageModelsEmptyMeansAny: for POST /v2/generate/async the server's parser defaults models to
+// ["stable_diffusion"] when the field is absent, and an explicit [] asks for any model
+// (server-behaviour.md §1.1). With optional slices generated without pointers, [] could not be
+// sent; this one field keeps a pointer. Not in spec-notes: found while building the adapters.
+func imageModelsEmptyMeansAny(doc *openapi2.T) (int, error) {
+	def := doc.Definitions["GenerationInputStable"]
+	if def == nil || def.Value == nil || def.Value.Properties["models"] == nil {
+		return 0, nil
+	}
+	models := def.Value.Properties["models"]
+	if models.Value == nil {
+		return 0, nil
+	}
+	if v, ok := models.Value.Extensions[skipOptionalPointer]; ok && v == false {
+		return 0, nil
+	}
+	if models.Value.Extensions == nil {
+		models.Value.Extensions = map[string]any{}
+	}
+	models.Value.Extensions[skipOptionalPointer] = false
+	return 1, nil
+}
+
+// skipOptionalPointer is oapi-codegen's per-field override of the optional-pointer rule.
+const skipOptionalPointer = "x-go-type-skip-optional-pointer"

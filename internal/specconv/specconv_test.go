@@ -222,6 +222,14 @@ func TestFixups(t *testing.T) {
 		assert.True(t, result.AdditionalProperties.Schema.Value.Type.IsEmpty(), "any JSON value per form")
 	})
 
+	t.Run("image-models-empty-means-any", func(t *testing.T) {
+		doc := swagger(t, `{"GenerationInputStable":{"type":"object","properties":{
+			"models":{"type":"array","items":{"type":"string"}}}}}`, "")
+		apply(t, "image-models-empty-means-any", doc, 1)
+		models := doc.Definitions["GenerationInputStable"].Value.Properties["models"].Value
+		assert.Equal(t, false, models.Extensions["x-go-type-skip-optional-pointer"])
+	})
+
 	t.Run("hoist-enums", func(t *testing.T) {
 		sampler := `{"type":"string","enum":["k_euler","lcm"]}`
 		doc := swagger(t, `{

@@ -25,7 +25,7 @@ func ImageRequest(img *params.Image, opts *params.RequestOptions) (gen.Generatio
 	}
 	req := gen.GenerationInputStable{
 		Prompt:            img.APIPrompt(),
-		Models:            models(opts.Models, img.Model),
+		Models:            imageModels(opts.Models, img.Model),
 		NSFW:              cp(opts.NSFW),
 		CensorNSFW:        cp(opts.CensorNSFW),
 		R2:                cp(opts.R2),
@@ -139,10 +139,12 @@ func ImageFromRequest(req *gen.GenerationInputStable) (params.Image, params.Requ
 		Style:             deref(req.Style),
 		ProxiedAccount:    deref(req.ProxiedAccount),
 	}
-	if len(req.Models) == 1 {
-		img.Model = req.Models[0]
-	} else {
-		opts.Models = clone(req.Models)
+	if req.Models != nil {
+		if ms := *req.Models; len(ms) == 1 {
+			img.Model = ms[0]
+		} else {
+			opts.Models = append(make([]string, 0, len(ms)), ms...) // [] stays non-nil: any model
+		}
 	}
 	if req.SourceProcessing != nil {
 		img.SourceProcessing = params.SourceProcessing(*req.SourceProcessing)
@@ -284,6 +286,15 @@ func models(list []string, model string) []string {
 	}
 	if model != "" {
 		return []string{model}
+	}
+	return nil
+}
+
+// imageModels is the image request's models: absent when nothing was chosen (the server then
+// uses stable_diffusion), and an explicit [] when opts.Models is empty but not nil (any model).
+func imageModels(list []string, model string) *[]string {
+	if ms := models(list, model); ms != nil {
+		return &ms
 	}
 	return nil
 }

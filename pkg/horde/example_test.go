@@ -61,7 +61,7 @@ func ExampleClient_GenerateImage() {
 	defer cancel()
 	res, err := c.GenerateImage(ctx, gen.GenerationInputStable{
 		Prompt: "a lighthouse in the fog",
-		Models: []string{"stable_diffusion"},
+		Models: &[]string{"stable_diffusion"},
 	}, horde.OnProgress(func(p horde.Progress) {
 		fmt.Printf("queue %d, finished %d, done %v\n", p.QueuePosition, p.Finished, p.Done)
 	}))

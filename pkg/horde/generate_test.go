@@ -69,7 +69,7 @@ func r2Bucket(t *testing.T) *fakeHorde {
 }
 
 func imageRequest() gen.GenerationInputStable {
-	return gen.GenerationInputStable{Prompt: "a lighthouse", Models: []string{"m"}, Params: &gen.ModelGenerationInputStable{N: ptr(2)}}
+	return gen.GenerationInputStable{Prompt: "a lighthouse", Models: &[]string{"m"}, Params: &gen.ModelGenerationInputStable{N: ptr(2)}}
 }
 
 func TestGenerateImage(t *testing.T) {
