@@ -1,0 +1,63 @@
+// Package hordetest is an in-process AI Horde simulator for tests, in the spirit of
+// net/http/httptest: NewServer starts a server on a loopback port that speaks the AI Horde
+// API under /api/v2/ with the semantics of the real server (AI-Horde 5.1.5, API 2.5), so
+// client and worker code can be tested without aihorde.net, kudos or volunteer workers.
+//
+//	srv := hordetest.NewServer(
+//		hordetest.WithUser(hordetest.User{Name: "alice", APIKey: "alice-key", Kudos: 100}),
+//		hordetest.WithAutoFulfil(0), // a built-in worker answers every request at once
+//	)
+//	defer srv.Close()
+//	client, _ := gen.NewClientWithResponses(srv.URL, gen.WithHTTPClient(srv.Client()))
+//
+// # What it reproduces
+//
+// Users and API keys with kudos and roles (the anonymous user, key "0000000000", sits at its
+// kudos floor of -50); error bodies {"message","rc"} with the server's return codes and
+// statuses, and schema failures as 400 {"message","errors"} without rc; the request
+// defaults of the server's parsers (nsfw, censor_nsfw and r2 true, models
+// ["stable_diffusion"] unless sent); image, text and alchemy requests with their queue
+// (priority = requester kudos at activation + 50 per 10 s, then age: FIFO for one user),
+// check/status/cancel, pop matching with skipped counts, job ids distinct from request ids,
+// bridge-agent capabilities (unknown agents get no gated feature, so no r2 requests), worker
+// settings stored at most every 30 s, submit (ok, censored via gen_metadata, faulted; a
+// second submit answers DuplicateGen, a faulted or timed-out job is requeued and the request
+// faults after 3), requests expiring 20 minutes after their last activity, kudos charges and
+// rewards, an R2 stand-in (presigned-style PUT/GET URLs on the same server, no API key),
+// workers, kudos transfers with Idempotency-Key, status and stats endpoints, the limiter's
+// 429s (no rc, Retry-After and X-RateLimit-* headers) when WithRateLimits is on, and
+// maintenance mode (400 MaintenanceMode, as the server raises it). Operations of the API it
+// does not implement answer 501 with a message naming the operation.
+//
+// # Time
+//
+// The simulator starts no goroutine of its own (beyond those of net/http): time-driven behaviour (job time-outs,
+// expiry, the built-in worker) is applied lazily when a request arrives or an introspection
+// method is called, against the Clock given with WithClock. With a FakeClock a test moves
+// time explicitly.
+//
+// # Faults and introspection
+//
+// Faults (seeded, switchable while running) injects 500/502/503 answers, latency,
+// connection resets, truncated or invalid JSON, limiter-429 bursts and slow R2 transfers.
+// Calls, Requests, Queued, Jobs, Forms, Expired and Kudos let a test assert what happened,
+// for example that every job was submitted exactly once.
+//
+// # Known differences from the real server
+//
+//   - Image kudos use the server's documented fallback formula, not its neural-network
+//     estimator, so per-job kudos differ from aihorde.net (6.5 for 512×512 at 30 steps);
+//     model baselines (SDXL ×2, Cascade ×4, Flux ×8, Qwen ×12) are guessed from model names.
+//   - No model reference: request warnings other than NoAvailableWorker are not produced;
+//     workers may offer the configured models plus a few well-known names.
+//   - Upfront kudos are checked but not held; allow_downgrade is not applied.
+//   - The check response is not cached for 1 s; queue positions are always current.
+//   - Stale jobs, expiry and the built-in worker are applied on requests at most once per
+//     second of the server's clock (the server sweeps every 60 s); a request reaching 3
+//     faulted jobs is marked faulted at once.
+//   - No shared keys, styles (a style answers 404 StyleNotFound), teams, filters, worker
+//     messages, webhooks, IP timeouts, raid mode or X-Fields masks; a paused worker gets no
+//     jobs of other users (the server hands it fake jobs).
+//   - Keys that the server sends as null (e.g. a pop with no job) are omitted.
+//   - Synthetic images are PNG (width/8 × height/8, one colour from the seed), not WebP.
+package hordetest

@@ -1,0 +1,280 @@
+package hordetest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+)
+
+// apiError is an error answer of the Horde.
+type apiError struct {
+	status int
+	rc     string
+	msg    string
+	errs   map[string]string
+}
+
+func herr(status int, rc, msg string) *apiError { return &apiError{status: status, rc: rc, msg: msg} }
+
+func validationErr(field, text string) *apiError {
+	return &apiError{status: http.StatusBadRequest, msg: "Input payload validation failed", errs: map[string]string{field: text}}
+}
+
+func missingAPIKey(help string) *apiError {
+	return validationErr("apikey", help+" Missing required parameter in the HTTP headers")
+}
+
+func (e *apiError) body() any {
+	m := map[string]any{"message": e.msg}
+	if e.rc != "" {
+		m["rc"] = e.rc
+	}
+	if e.errs != nil {
+		m["errors"] = e.errs
+	}
+	return m
+}
+
+// handlerFunc answers a JSON operation: a status and a body (an *apiError for errors).
+type handlerFunc func(r *http.Request) (int, any)
+
+type routeInfo struct {
+	op      string
+	limits  []limitRule
+	limited bool
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func (s *Server) buildHandler() http.Handler {
+	mux := http.NewServeMux()
+	implemented := map[string]bool{}
+	add := func(method, path, op string, h handlerFunc) {
+		implemented[method+" "+path] = true
+		ri := routeInfo{op: op, limits: limitsFor(method, path)}
+		ri.limited = len(ri.limits) > 0
+		mux.Handle(method+" /api"+path, s.wrap(ri, h))
+	}
+	s.routes(add)
+	for _, op := range specOperations() {
+		if implemented[op.method+" "+op.path] {
+			continue
+		}
+		op := op
+		ri := routeInfo{op: op.id}
+		mux.Handle(op.method+" /api"+op.path, s.wrap(ri, func(*http.Request) (int, any) {
+			return http.StatusNotImplemented, map[string]any{
+				"message": "hordetest: operation " + op.id + " (" + op.method + " " + op.path + ") is not implemented by the simulator",
+			}
+		}))
+	}
+	// Other methods on known paths: 405 as flask answers it (200 for CORS preflights).
+	used := map[string]bool{}
+	paths := map[string]bool{}
+	for k := range implemented {
+		used[k] = true
+		paths[k[strings.IndexByte(k, ' ')+1:]] = true
+	}
+	for _, op := range specOperations() {
+		used[op.method+" "+op.path] = true
+		paths[op.path] = true
+	}
+	notAllowed := func(w http.ResponseWriter, r *http.Request) {
+		setCommonHeaders(w)
+		if r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"message": "The method is not allowed for the requested URL."})
+	}
+	for p := range paths {
+		for _, m := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"} {
+			if used[m+" "+p] || (m == "HEAD" && used["GET "+p]) {
+				continue
+			}
+			mux.HandleFunc(m+" /api"+p, notAllowed)
+		}
+	}
+	mux.Handle("PUT /r2/upload/{object}", s.wrapRaw("r2_upload", s.handleR2Upload))
+	mux.Handle("GET /r2/download/{object}", s.wrapRaw("r2_download", s.handleR2Download))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		setCommonHeaders(w)
+		writeJSON(w, http.StatusNotFound, map[string]any{
+			"message": "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.",
+		})
+	})
+	return mux
+}
+
+func setCommonHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Methods", "POST, GET, OPTIONS, PUT, DELETE, PATCH")
+	h.Set("Access-Control-Allow-Headers", "Accept, Content-Type, Content-Length, Accept-Encoding, X-CSRF-Token, apikey, Client-Agent, X-Fields, Idempotency-Key")
+	h.Set("Horde-Node", "hordetest:0:"+Version)
+}
+
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	_ = json.NewEncoder(buf).Encode(body)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func (s *Server) wrap(ri routeInfo, h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setCommonHeaders(w)
+		r = keepBody(r)
+		f, ok := s.faults.pick(ri.op)
+		if ok && f.apply(w, r) {
+			s.record(r, ri.op, f.status)
+			return
+		}
+		if s.cfg.rateLimits && ri.limited {
+			if st, body := s.limiter.check(w, r, ri.limits, s.clock.Now()); st != 0 {
+				writeJSON(w, st, body)
+				s.record(r, ri.op, st)
+				return
+			}
+		}
+		if ok && f.limitBurst {
+			s.limiter.forced429(w, s.clock.Now())
+			writeJSON(w, http.StatusTooManyRequests, map[string]any{"message": "2 per 1 second"})
+			s.record(r, ri.op, http.StatusTooManyRequests)
+			return
+		}
+		status, body := h(r)
+		if e, isErr := body.(*apiError); isErr {
+			status, body = e.status, e.body()
+		}
+		s.record(r, ri.op, status)
+		if ok && (f.truncate || f.invalidJSON || f.reset) {
+			f.writeCorrupted(w, status, body)
+			return
+		}
+		writeJSON(w, status, body)
+	})
+}
+
+func (s *Server) wrapRaw(op string, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setCommonHeaders(w)
+		f, ok := s.faults.pick(op)
+		if ok && f.apply(w, r) {
+			s.record(r, op, f.status)
+			return
+		}
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		h(rec, r)
+		s.record(r, op, rec.status)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+// WriteHeader records the status.
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func jsonTypeName(kind string) string {
+	switch {
+	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"):
+		return "integer"
+	case strings.HasPrefix(kind, "float"):
+		return "number"
+	case kind == "bool":
+		return "boolean"
+	case kind == "slice":
+		return "array"
+	case kind == "map", kind == "struct", kind == "ptr":
+		return "object"
+	}
+	return kind
+}
+
+type specOp struct{ method, path, id string }
+
+// specOperations lists the operations of api/openapi.yaml (path, method, operationId) by
+// scanning the document's layout: paths at indent 2, methods at 4, operationId at 6.
+func specOperations() []specOp {
+	var out []specOp
+	sc := bufio.NewScanner(bytes.NewReader(apiDocument()))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	inPaths := false
+	var path, method string
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "paths:" {
+			inPaths = true
+			continue
+		}
+		if !inPaths {
+			continue
+		}
+		if len(line) > 0 && line[0] != ' ' {
+			break
+		}
+		switch {
+		case strings.HasPrefix(line, "  /") && !strings.HasPrefix(line, "   "):
+			path = strings.TrimSuffix(strings.TrimSpace(line), ":")
+			method = ""
+		case strings.HasPrefix(line, "    ") && !strings.HasPrefix(line, "     ") && strings.HasSuffix(line, ":"):
+			m := strings.ToUpper(strings.TrimSuffix(strings.TrimSpace(line), ":"))
+			switch m {
+			case "GET", "POST", "PUT", "PATCH", "DELETE":
+				method = m
+			default:
+				method = ""
+			}
+		case method != "" && strings.HasPrefix(line, "      operationId: "):
+			out = append(out, specOp{method: method, path: path, id: strings.TrimSpace(strings.TrimPrefix(line, "      operationId: "))})
+		}
+	}
+	return out
+}
+
+// decodeBody decodes a JSON body into v and returns the raw bytes.
+func decodeBody(r *http.Request, v any) ([]byte, *apiError) {
+	data, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
+	if err != nil || len(bytes.TrimSpace(data)) == 0 {
+		return nil, herr(http.StatusBadRequest, "", "The browser (or proxy) sent a request that this server could not understand.")
+	}
+	if bytes.IndexByte(data, 0) >= 0 || bytes.Contains(data, []byte(`\u0000`)) {
+		return nil, herr(http.StatusBadRequest, "NulByteInPayload", "Null bytes are not allowed in the payload")
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			field := te.Field
+			if field == "" {
+				field = "payload"
+			}
+			return nil, validationErr(field, "value is not of type '"+jsonTypeName(te.Type.Kind().String())+"'")
+		}
+		return nil, herr(http.StatusBadRequest, "", "Failed to decode JSON object: "+err.Error())
+	}
+	return data, nil
+}
+
+// hasKey reports whether the top-level JSON object in raw has key with a non-null value.
+func hasKey(raw []byte, key string) bool {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return false
+	}
+	v, ok := m[key]
+	return ok && string(v) != "null"
+}

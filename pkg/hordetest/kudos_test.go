@@ -1,0 +1,87 @@
+package hordetest
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestImageKudosFigures(t *testing.T) {
+	s := newTestServer(t, WithUser(User{Name: "newbie", APIKey: "newbie-key-07", Kudos: 0}))
+	// K = round(0.1232*30 + r*0.1232*30*8.75, 2) = 6.5 for 512x512, 30 steps.
+	a := call(t, s, "POST", "v2/generate/async", keyAlice, map[string]any{"prompt": "x", "r2": false})
+	require.Equal(t, 202, a.status)
+	assert.Equal(t, 6.0, a.num("kudos"), "round(6.5) ties to even, as Python's round")
+	dry := call(t, s, "POST", "v2/generate/async", keyAlice, map[string]any{"prompt": "x", "dry_run": true})
+	assert.Equal(t, 8.0, dry.num("kudos"), "f(6.5)*1*1+1 = 8.5 -> 8")
+	dryAny := call(t, s, "POST", "v2/generate/async", keyAlice, map[string]any{"prompt": "x", "dry_run": true, "models": []string{}})
+	assert.Equal(t, 16.0, dryAny.num("kudos"), "no models: SDXL multiplier 2 -> 7.5*2+1 = 16")
+
+	// An untrusted owner with an unknown bridge gets R x 0.75, halved (escrow).
+	p := call(t, s, "POST", "v2/generate/pop", "newbie-key-07", map[string]any{"name": "nw", "models": []string{"stable_diffusion"}, "bridge_agent": "mine:1:x"})
+	require.NotEmpty(t, p.str("id"), string(p.raw))
+	sub := call(t, s, "POST", "v2/generate/submit", "newbie-key-07", map[string]any{"id": p.str("id"), "generation": "R2", "seed": 1})
+	assert.Equal(t, 6.5, sub.num("reward"), "the response shows R before the bridge factor")
+	nk, _ := s.Kudos("newbie-key-07")
+	assert.InDelta(t, 6.5*0.75/2, nk, 1e-9)
+	ak, _ := s.Kudos(keyAlice)
+	assert.InDelta(t, 1000-3-7.5, ak, 1e-9, "activation 3, then f(R) = R+1")
+	chk := call(t, s, "GET", "v2/generate/check/"+a.str("id"), "", nil)
+	assert.Equal(t, 10.0, chk.num("kudos"), "round(3 + 7.5) = round(10.5) -> 10")
+}
+
+func TestTextKudosFigures(t *testing.T) {
+	s := newTestServer(t)
+	call(t, s, "POST", "v2/generate/text/async", keyAlice, map[string]any{"prompt": "Once upon a time", "params": map[string]any{"max_length": 16}})
+	p := popText(t, s, nil)
+	sub := call(t, s, "POST", "v2/generate/text/submit", keyWorker, map[string]any{"id": p.str("id"), "generation": "there was a cat"})
+	// 16 tokens (20 clamped to max_length) x 13/125 x ctx(20 prompt tokens) = 2.02
+	assert.Equal(t, 2.02, sub.num("reward"))
+	ak, _ := s.Kudos(keyAlice)
+	assert.InDelta(t, 1000-1-3.02, ak, 1e-9, "activation 1, then reward+1")
+}
+
+func TestAlchemyKudosFigures(t *testing.T) {
+	s := newTestServer(t)
+	call(t, s, "POST", "v2/interrogate/async", keyAlice, map[string]any{"source_image": "https://example.org/a.webp",
+		"forms": []map[string]any{{"name": "interrogation"}}})
+	p := call(t, s, "POST", "v2/interrogate/pop", keyWorker, map[string]any{"name": "aw", "forms": []string{"interrogation"}})
+	id := p.body["forms"].([]any)[0].(map[string]any)["id"]
+	sub := call(t, s, "POST", "v2/interrogate/submit", keyWorker, map[string]any{"id": id, "result": map[string]any{"interrogation": map[string]any{}}})
+	assert.Equal(t, 3.0, sub.num("reward"))
+	ak, _ := s.Kudos(keyAlice)
+	assert.Equal(t, 1000.0-5, ak, "form kudos + 1, +1 for slow_workers")
+	wk, _ := s.Kudos(keyWorker)
+	assert.Equal(t, 3.0, wk)
+}
+
+func TestWorkerTargeting(t *testing.T) {
+	s := newTestServer(t)
+	require.Equal(t, 200, popImage(t, s, nil).status) // creates w1
+	w1 := call(t, s, "GET", "v2/workers/name/w1", "", nil).str("id")
+	call(t, s, "POST", "v2/generate/async", keyAlice, map[string]any{"prompt": "x", "r2": false, "workers": []string{w1}, "worker_blacklist": true})
+	p := popImage(t, s, nil)
+	assert.Empty(t, p.str("id"))
+	assert.Equal(t, 1.0, p.body["skipped"].(map[string]any)["worker_id"])
+	p = popImage(t, s, map[string]any{"name": "w2"})
+	assert.NotEmpty(t, p.str("id"), "another worker may take a blocklisted-elsewhere request")
+	call(t, s, "POST", "v2/generate/async", keyAlice, map[string]any{"prompt": "x", "r2": false, "workers": []string{w1}})
+	assert.Empty(t, popImage(t, s, map[string]any{"name": "w2"}).str("id"))
+	assert.NotEmpty(t, popImage(t, s, nil).str("id"))
+}
+
+func TestImageWarnings(t *testing.T) {
+	s := newTestServer(t, WithAutoFulfil(0), WithModelRequirements("stable_diffusion", ModelRequirements{
+		MinSteps: ptr(40), CfgScale: ptr(2.0), Samplers: []string{"k_euler"}, Schedulers: []string{"simple"}}))
+	a := call(t, s, "POST", "v2/generate/async", keyAlice, map[string]any{"prompt": "x"})
+	require.Equal(t, 202, a.status)
+	var codes []string
+	for _, w := range a.body["warnings"].([]any) {
+		codes = append(codes, w.(map[string]any)["code"].(string))
+	}
+	assert.Equal(t, []string{"StepsTooFew", "CfgScaleMismatch", "SamplerMismatch", "SchedulerMismatch"}, codes)
+	ok := call(t, s, "POST", "v2/generate/async", keyAlice, map[string]any{"prompt": "x",
+		"params": map[string]any{"steps": 40, "cfg_scale": 2, "sampler_name": "k_euler", "karras": false}})
+	assert.NotContains(t, ok.body, "warnings")
+}
