@@ -12,6 +12,7 @@ import (
 
 	"github.com/horde-go/horde/gen"
 	"github.com/horde-go/horde/pkg/horde"
+	"github.com/horde-go/horde/pkg/hordetest"
 )
 
 // fakeHorde is a stand-in for the AI Horde that answers one image request at once.
@@ -50,27 +51,39 @@ func ExampleNewClient() {
 }
 
 func ExampleClient_GenerateImage() {
-	srv := fakeHorde() // in a program: omit WithBaseURL to use aihorde.net
+	srv := hordetest.NewServer(hordetest.WithAutoFulfil(0)) // a local AI Horde with a worker
 	defer srv.Close()
 
-	c, err := horde.NewClient(horde.WithBaseURL(srv.URL + "/api/"))
+	c, err := horde.NewClient(horde.WithBaseURL(srv.URL)) // omit WithBaseURL for aihorde.net
 	if err != nil {
 		log.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	res, err := c.GenerateImage(ctx, gen.GenerationInputStable{
-		Prompt: "a lighthouse in the fog",
-		Models: &[]string{"stable_diffusion"},
-	}, horde.OnProgress(func(p horde.Progress) {
-		fmt.Printf("queue %d, finished %d, done %v\n", p.QueuePosition, p.Finished, p.Done)
-	}))
+	res, err := c.GenerateImage(context.Background(), gen.GenerationInputStable{Prompt: "a lighthouse in the fog"})
 	if err != nil {
 		log.Fatal(err)
 	}
 	for _, img := range res.Images {
-		fmt.Printf("image %s: seed %s, %d bytes, by %s\n", img.ID, img.Seed, len(img.Data), img.WorkerName)
+		fmt.Printf("%s: image of %d bytes from %s\n", img.Model, len(img.Data), img.WorkerName)
 	}
+	// Output:
+	// stable_diffusion: image of 162 bytes from hordetest-builtin-image
+}
+
+func ExampleOnProgress() {
+	srv := fakeHorde() // answers at once
+	defer srv.Close()
+	c, err := horde.NewClient(horde.WithBaseURL(srv.URL + "/api/"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := c.GenerateImage(context.Background(), gen.GenerationInputStable{Prompt: "a lighthouse"},
+		horde.OnProgress(func(p horde.Progress) {
+			fmt.Printf("queue %d, finished %d, done %v\n", p.QueuePosition, p.Finished, p.Done)
+		}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("image %s: seed %s, %d bytes, by %s\n", res.Images[0].ID, res.Images[0].Seed, len(res.Images[0].Data), res.Images[0].WorkerName)
 	// Output:
 	// queue 0, finished 1, done true
 	// image g1: seed 1234, 12 bytes, by w

@@ -85,22 +85,22 @@ var serverLimits = map[string][]limit{
 	"GET /v2/status/heartbeat":             {}, // exempt
 	// Styles and collections: 90/min + 2/s per path, except /v2/styles/text and
 	// /v2/styles/image/{id}, which upstream limits to 20/hour + 2/s.
-	"GET /v2/styles/image":                          {perSecond(2), perMinute(90)},
-	"POST /v2/styles/image":                         {perSecond(2), perMinute(90)},
-	"GET /v2/styles/text":                           {perSecond(2), perHour(20)},
-	"POST /v2/styles/text":                          {perSecond(2), perHour(20)},
-	"GET /v2/styles/image/{style_id}":               {perID(perSecond(2)), perID(perHour(20))},
-	"PATCH /v2/styles/image/{style_id}":             {perID(perSecond(2)), perID(perHour(20))},
-	"DELETE /v2/styles/image/{style_id}":            {perID(perSecond(2)), perID(perHour(20))},
-	"GET /v2/styles/text/{style_id}":                {perID(perSecond(2)), perID(perMinute(90))},
-	"PATCH /v2/styles/text/{style_id}":              {perID(perSecond(2)), perID(perMinute(90))},
-	"DELETE /v2/styles/text/{style_id}":             {perID(perSecond(2)), perID(perMinute(90))},
-	"POST /v2/styles/image/{style_id}/example":      {perID(perSecond(2)), perID(perMinute(90))},
-	"GET /v2/collections":                           {perSecond(2), perMinute(90)},
-	"POST /v2/collections":                          {perSecond(2), perMinute(90)},
-	"GET /v2/collections/{collection_id}":           {perID(perSecond(2)), perID(perMinute(90))},
-	"PATCH /v2/collections/{collection_id}":         {perID(perSecond(2)), perID(perMinute(90))},
-	"DELETE /v2/collections/{collection_id}":        {perID(perSecond(2)), perID(perMinute(90))},
+	"GET /v2/styles/image":                     {perSecond(2), perMinute(90)},
+	"POST /v2/styles/image":                    {perSecond(2), perMinute(90)},
+	"GET /v2/styles/text":                      {perSecond(2), perHour(20)},
+	"POST /v2/styles/text":                     {perSecond(2), perHour(20)},
+	"GET /v2/styles/image/{style_id}":          {perID(perSecond(2)), perID(perHour(20))},
+	"PATCH /v2/styles/image/{style_id}":        {perID(perSecond(2)), perID(perHour(20))},
+	"DELETE /v2/styles/image/{style_id}":       {perID(perSecond(2)), perID(perHour(20))},
+	"GET /v2/styles/text/{style_id}":           {perID(perSecond(2)), perID(perMinute(90))},
+	"PATCH /v2/styles/text/{style_id}":         {perID(perSecond(2)), perID(perMinute(90))},
+	"DELETE /v2/styles/text/{style_id}":        {perID(perSecond(2)), perID(perMinute(90))},
+	"POST /v2/styles/image/{style_id}/example": {perID(perSecond(2)), perID(perMinute(90))},
+	"GET /v2/collections":                      {perSecond(2), perMinute(90)},
+	"POST /v2/collections":                     {perSecond(2), perMinute(90)},
+	"GET /v2/collections/{collection_id}":      {perID(perSecond(2)), perID(perMinute(90))},
+	"PATCH /v2/collections/{collection_id}":    {perID(perSecond(2)), perID(perMinute(90))},
+	"DELETE /v2/collections/{collection_id}":   {perID(perSecond(2)), perID(perMinute(90))},
 }
 
 // keyOverrides correct the document's key policy where the server disagrees with it.
