@@ -1,0 +1,70 @@
+package worker
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/horde-go/horde/pkg/params"
+)
+
+func TestConfigSettings(t *testing.T) {
+	ref := cfgTestRef(t)
+	tests := []struct {
+		name                 string
+		yaml                 string
+		src                  ConfigSources
+		image, text, alchemy bool
+		wantModels           []string
+		wantErr              string
+	}{
+		{name: "image", yaml: "models_to_load: [top 1]\nmax_threads: 2\nqueue_size: 2\nnsfw: false\nstats_output_frequency: 10",
+			src:   ConfigSources{Kinds: []Kind{KindImage}, ModelReference: ref, Stats: &cfgFakeStats{month: map[string]int{"Deliberate": 3}}},
+			image: true, wantModels: []string{"Deliberate"}},
+		{name: "all kinds", yaml: "models_to_load: [Deliberate]\ntext_model: M",
+			src:   ConfigSources{Kinds: []Kind{KindImage, KindText, KindAlchemy}, ModelReference: ref},
+			image: true, text: true, alchemy: true, wantModels: []string{"Deliberate"}},
+		{name: "text only needs no reference", yaml: "",
+			src:  ConfigSources{Kinds: []Kind{KindText}, TextModel: "M"},
+			text: true},
+		{name: "no kinds", src: ConfigSources{}, wantErr: "no kind"},
+		{name: "image without reference", src: ConfigSources{Kinds: []Kind{KindImage}}, wantErr: "nil model reference"},
+		{name: "image without models", yaml: "models_to_load: [Nope]", src: ConfigSources{Kinds: []Kind{KindImage}, ModelReference: ref}, wantErr: "models_to_load"},
+		{name: "text without model", src: ConfigSources{Kinds: []Kind{KindText}}, wantErr: "no model"},
+		{name: "unknown kind", src: ConfigSources{Kinds: []Kind{"video"}}, wantErr: `unknown kind "video"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := cfgTestConfig(t, tt.yaml)
+			s, _, err := c.Settings(context.Background(), tt.src)
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.image, s.ImagePop != nil)
+			assert.Equal(t, tt.text, s.TextPop != nil)
+			assert.Equal(t, tt.alchemy, s.AlchemyPop != nil)
+			assert.Equal(t, c.MaxThreads, s.Threads)
+			assert.Equal(t, c.QueueSize, s.QueueSize)
+			assert.Equal(t, c.NSFW, s.ServeNSFW)
+			assert.Equal(t, c.StatsOutputFrequency, s.StatsInterval)
+			if tt.image {
+				assert.Equal(t, tt.wantModels, s.ImagePop.Models)
+				require.NotNil(t, s.BaselineOf)
+				assert.Equal(t, params.BaselineSD1, s.BaselineOf("Deliberate"))
+			}
+		})
+	}
+	c := cfgTestConfig(t, "max_threads: 2\nqueue_size: 2\nnsfw: false\nstats_output_frequency: 10\ntext_model: M")
+	s, _, err := c.Settings(context.Background(), ConfigSources{Kinds: []Kind{KindText}})
+	require.NoError(t, err)
+	assert.Equal(t, 2, s.Threads)
+	assert.Equal(t, 2, s.QueueSize)
+	assert.False(t, s.ServeNSFW)
+	assert.Equal(t, 10*time.Second, s.StatsInterval)
+}

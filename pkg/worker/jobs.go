@@ -1,0 +1,419 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/horde-go/horde/gen"
+	"github.com/horde-go/horde/pkg/adapters"
+	"github.com/horde-go/horde/pkg/params"
+)
+
+// job is one popped job of any kind, from preparation to its submit bodies.
+type job interface {
+	kind() Kind
+	id() string
+	popped() time.Time
+	ttl(def time.Duration) time.Duration
+	generation() *Generation
+	// prepare downloads what the job needs; a failure it can work around is recorded as
+	// metadata, not returned.
+	prepare(ctx context.Context, w *Worker) error
+	// execute runs the job on its backend and stores the results.
+	execute(ctx context.Context, w *Worker) error
+	// fault marks the job failed: every result is submitted as faulted.
+	fault(err error)
+	// submissions returns one submission per result id.
+	submissions(w *Worker) []*submission
+}
+
+// base holds what every kind of job has.
+type base struct {
+	gen      *Generation
+	poppedAt time.Time
+	ttlDur   time.Duration
+	mu       sync.Mutex
+	faulted  error
+}
+
+func (b *base) generation() *Generation { return b.gen }
+func (b *base) id() string              { return b.gen.ID() }
+func (b *base) popped() time.Time       { return b.poppedAt }
+
+func (b *base) ttl(def time.Duration) time.Duration {
+	if b.ttlDur > 0 {
+		return b.ttlDur
+	}
+	return def
+}
+
+func (b *base) fault(err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.faulted == nil {
+		b.faulted = err
+	}
+	if !b.gen.State().Final() && b.gen.State() != StateAborted {
+		_ = b.gen.Abort(err)
+	}
+}
+
+func (b *base) faultErr() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.faulted
+}
+
+// init makes the generation of a job: black-box mode (the backend is one call), the
+// default error limits, except that submitting is bounded by the job's expiry instead (see
+// Settings.SubmitAttempts).
+func (b *base) init(kind Kind, ids []string, ttl time.Duration) error {
+	limits := DefaultErrorLimits()
+	delete(limits, StateSubmitting)
+	g, err := NewGeneration(ids[0], kind, ids, GenerationOptions{BlackBox: true, ErrorLimits: limits})
+	if err != nil {
+		return err
+	}
+	b.gen, b.poppedAt, b.ttlDur = g, time.Now(), ttl
+	return nil
+}
+
+// runBackend moves the generation through GENERATING around call.
+func (b *base) runBackend(call func() error) error {
+	if err := b.gen.To(StateGenerating); err != nil {
+		return err
+	}
+	if err := call(); err != nil {
+		_ = b.gen.Fail(err)
+		return err
+	}
+	return nil
+}
+
+// toPendingSubmit finishes the work stage: through the safety check when there was one.
+func (b *base) toPendingSubmit(checked bool) error {
+	if checked {
+		if err := b.gen.To(StatePendingSafetyCheck); err != nil {
+			return err
+		}
+		if err := b.gen.To(StateSafetyChecking); err != nil {
+			return err
+		}
+	}
+	return b.gen.To(StatePendingSubmit)
+}
+
+// ---- image ----
+
+type imageJob struct {
+	base
+	job  adapters.ImageJob
+	seed int
+	out  map[string]ImageOutput
+	// metadata per result id, on top of the job's conversion faults
+	meta map[string][]gen.GenerationMetadataStable
+}
+
+func newImageJob(pop *gen.GenerationPayloadStable, lookup adapters.BaselineLookup) (*imageJob, error) {
+	aj, err := adapters.ImageFromPop(pop, lookup)
+	if err != nil {
+		return nil, err
+	}
+	if !aj.Dispatch.HasJob() {
+		return nil, nil
+	}
+	seed, _ := strconv.Atoi(aj.Params.Seed)
+	j := &imageJob{job: aj, seed: seed, out: map[string]ImageOutput{}, meta: map[string][]gen.GenerationMetadataStable{}}
+	if err := j.init(KindImage, aj.Dispatch.IDs, aj.Dispatch.TTL); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+func (j *imageJob) kind() Kind { return KindImage }
+
+// prepare downloads the source image, mask, remix images and control map given by URL. A
+// failed download does not fail the job: it is recorded (download_failed) and the job runs
+// without that image, falling back to txt2img when the source image itself is missing.
+func (j *imageJob) prepare(ctx context.Context, w *Worker) error {
+	p := &j.job.Params
+	fetch := func(d *params.ImageData, typ gen.MetadataType, ref string) bool {
+		if d == nil || !d.IsURL() {
+			return true
+		}
+		data, err := w.c.Download(ctx, d.URL)
+		if err != nil {
+			j.job.Faults = append(j.job.Faults, gen.GenerationMetadataStable{
+				Type: typ, Value: gen.MetadataValueDownloadFailed, Ref: &ref})
+			w.s.Logger.Warn("worker: source download failed", "id", j.id(), "ref", ref, "error", err)
+			return false
+		}
+		*d = params.ImageData{Data: data}
+		return true
+	}
+	if p.Source != nil {
+		if !fetch(&p.Source.Image, gen.MetadataTypeSourceImage, "source_image") {
+			p.Source, p.SourceProcessing = nil, ""
+			p.DenoisingStrength = nil
+		} else if !fetch(&p.Source.Mask, gen.MetadataTypeSourceMask, "source_mask") {
+			p.Source.Mask = params.ImageData{}
+		}
+	}
+	kept := p.Remix[:0]
+	for i := range p.Remix {
+		if fetch(&p.Remix[i].Image, gen.MetadataTypeExtraSourceImages, strconv.Itoa(i)) {
+			kept = append(kept, p.Remix[i])
+		}
+	}
+	p.Remix = kept
+	if p.ControlNet != nil && p.ControlNet.ControlMap != nil && !fetch(p.ControlNet.ControlMap, gen.MetadataTypeSourceImage, "control_map") {
+		p.ControlNet = nil
+	}
+	return nil
+}
+
+func (j *imageJob) execute(ctx context.Context, w *Worker) error {
+	return j.runBackend(func() error {
+		outs, err := w.b.Image.GenerateImages(ctx, &ImageJob{
+			ID: j.id(), Params: j.job.Params, ResultIDs: j.gen.ResultIDs(), UseNSFWCensor: j.job.UseNSFWCensor})
+		if err != nil {
+			return fmt.Errorf("image backend: %w", err)
+		}
+		ids := j.gen.ResultIDs()
+		if len(outs) != len(ids) {
+			return fmt.Errorf("image backend returned %d images for %d ids", len(outs), len(ids))
+		}
+		for i, id := range ids {
+			if len(outs[i].Data) == 0 {
+				return fmt.Errorf("image backend returned an empty image %d", i)
+			}
+			j.out[id] = outs[i]
+			if err := j.gen.SetResult(id, outs[i].Data); err != nil {
+				return err
+			}
+			censor := outs[i].CSAM || (outs[i].NSFW && (!w.s.ServeNSFW || j.job.UseNSFWCensor))
+			if err := j.gen.SetSafety(id, Safety{NSFW: outs[i].NSFW, CSAM: outs[i].CSAM, Censored: censor}); err != nil {
+				return err
+			}
+			md := outs[i].Metadata
+			switch {
+			case outs[i].CSAM:
+				md = append(md, gen.GenerationMetadataStable{Type: gen.MetadataTypeCensorship, Value: gen.MetadataValueCSAM})
+			case censor:
+				md = append(md, gen.GenerationMetadataStable{Type: gen.MetadataTypeCensorship, Value: gen.MetadataValueNSFW})
+			}
+			j.meta[id] = md
+		}
+		return j.toPendingSubmit(true)
+	})
+}
+
+func (j *imageJob) submissions(w *Worker) []*submission {
+	faultErr := j.faultErr()
+	var subs []*submission
+	for _, id := range j.gen.ResultIDs() {
+		res := adapters.ImageResult{ID: id, Seed: j.seed, Metadata: j.meta[id]}
+		safety, _ := j.gen.Safety(id)
+		data, _ := j.gen.Result(id)
+		switch {
+		case faultErr != nil:
+			res.State = gen.SubmitStateFaulted
+		case safety.CSAM:
+			res.State, res.Censored, res.Image = gen.SubmitStateCSAM, true, censoredImage()
+		case safety.Censored:
+			res.State, res.Censored, res.Image = gen.SubmitStateCensored, true, censoredImage()
+		default:
+			res.State, res.Image = gen.SubmitStateOk, data
+		}
+		body, uploadURL := adapters.ImageSubmit(&j.job, res)
+		s := &submission{resultID: id, faulted: faultErr != nil, uploadURL: uploadURL, upload: res.Image}
+		s.send = func(ctx context.Context) (float64, error) {
+			r, err := w.c.PostImageJobSubmitWithResponse(ctx, body)
+			if err != nil {
+				return 0, err
+			}
+			return reward(r.HTTPResponse, r.Body, r.JSON200)
+		}
+		subs = append(subs, s)
+	}
+	return subs
+}
+
+// ---- text ----
+
+type textJob struct {
+	base
+	job  adapters.TextJob
+	text string
+}
+
+func newTextJob(pop *gen.GenerationPayloadKobold) (*textJob, error) {
+	tj, err := adapters.TextFromPop(pop)
+	if err != nil {
+		return nil, err
+	}
+	if !tj.Dispatch.HasJob() {
+		return nil, nil
+	}
+	j := &textJob{job: tj}
+	if err := j.init(KindText, tj.Dispatch.IDs, tj.Dispatch.TTL); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+func (j *textJob) kind() Kind                             { return KindText }
+func (j *textJob) prepare(context.Context, *Worker) error { return nil }
+
+func (j *textJob) execute(ctx context.Context, w *Worker) error {
+	return j.runBackend(func() error {
+		tj := &TextJob{ID: j.id(), Params: j.job.Params}
+		tj.MaxLength, tj.MaxContextLength = derefInt(j.job.Params.MaxLength, 80), derefInt(j.job.Params.MaxContextLength, 2048)
+		out, err := w.b.Text.GenerateText(ctx, tj)
+		if err != nil {
+			return fmt.Errorf("text backend: %w", err)
+		}
+		j.text = out.Text
+		for _, id := range j.gen.ResultIDs() {
+			if err := j.gen.SetResult(id, []byte(out.Text)); err != nil {
+				return err
+			}
+		}
+		return j.toPendingSubmit(false)
+	})
+}
+
+func derefInt(p *int, def int) int {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+func (j *textJob) submissions(w *Worker) []*submission {
+	faultErr := j.faultErr()
+	var subs []*submission
+	for _, id := range j.gen.ResultIDs() {
+		state, text := gen.SubmitStateOk, j.text
+		if faultErr != nil {
+			state, text = gen.SubmitStateFaulted, "faulted"
+		}
+		body := gen.SubmitInputKobold{ID: id, Generation: &text, State: &state}
+		s := &submission{resultID: id, faulted: faultErr != nil}
+		s.send = func(ctx context.Context) (float64, error) {
+			r, err := w.c.PostTextJobSubmitWithResponse(ctx, body)
+			if err != nil {
+				return 0, err
+			}
+			return reward(r.HTTPResponse, r.Body, r.JSON200)
+		}
+		subs = append(subs, s)
+	}
+	return subs
+}
+
+// ---- alchemy ----
+
+type alchemyJob struct {
+	base
+	job adapters.AlchemyJob
+	out AlchemyOutput
+}
+
+// alchemyFormTTL is how long a popped form lives on the server (3 minutes).
+const alchemyFormTTL = 3 * time.Minute
+
+func newAlchemyJobs(pop *gen.InterrogationPopPayload) ([]*alchemyJob, error) {
+	ap := adapters.AlchemyFromPop(pop)
+	var out []*alchemyJob
+	for _, aj := range ap.Jobs {
+		if aj.Op.ResultID == "" {
+			return nil, errors.New("an alchemy form without an id")
+		}
+		j := &alchemyJob{job: aj}
+		if err := j.init(KindAlchemy, []string{aj.Op.ResultID}, alchemyFormTTL); err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, nil
+}
+
+func (j *alchemyJob) kind() Kind { return KindAlchemy }
+
+func (j *alchemyJob) prepare(ctx context.Context, w *Worker) error {
+	if len(j.job.Faults) > 0 {
+		return errors.New("the form's source image is unusable")
+	}
+	src := &j.job.Op.Source
+	if src.IsURL() {
+		data, err := w.c.Download(ctx, src.URL)
+		if err != nil {
+			return fmt.Errorf("downloading the source image: %w", err)
+		}
+		*src = params.ImageData{Data: data}
+	}
+	if len(src.Data) == 0 {
+		return errors.New("the form has no source image")
+	}
+	return nil
+}
+
+func (j *alchemyJob) execute(ctx context.Context, w *Worker) error {
+	return j.runBackend(func() error {
+		out, err := w.b.Alchemy.Alchemy(ctx, &AlchemyJob{ID: j.id(), Op: j.job.Op})
+		if err != nil {
+			return fmt.Errorf("alchemy backend: %w", err)
+		}
+		if out.Result == nil && len(out.Image) == 0 {
+			return errors.New("alchemy backend returned nothing")
+		}
+		j.out = out
+		data := out.Image
+		if data == nil {
+			data = []byte{}
+		}
+		if err := j.gen.SetResult(j.id(), data); err != nil {
+			return err
+		}
+		return j.toPendingSubmit(false)
+	})
+}
+
+func (j *alchemyJob) submissions(w *Worker) []*submission {
+	faultErr := j.faultErr()
+	form := string(j.job.Op.Form)
+	state := "ok"
+	result := map[string]any{}
+	s := &submission{resultID: j.id(), faulted: faultErr != nil}
+	switch {
+	case faultErr != nil:
+		// The server requires a result even for a faulted form; an empty object would be
+		// dropped from the body (omitempty), so the form's name carries an empty result.
+		state = string(gen.SubmitStateFaulted)
+		result[form] = ""
+	case len(j.out.Image) > 0 && j.job.R2Upload != "":
+		result[form] = "R2"
+		s.uploadURL, s.upload = j.job.R2Upload, j.out.Image
+	case len(j.out.Image) > 0:
+		result[form] = j.out.Image // inline: the server stores what it is given
+	default:
+		for k, v := range j.out.Result {
+			result[k] = v
+		}
+	}
+	id := j.id()
+	body := gen.PostInterrogateSubmitJSONRequestBody{ID: &id, Result: result, State: &state}
+	s.send = func(ctx context.Context) (float64, error) {
+		r, err := w.c.PostInterrogateSubmitWithResponse(ctx, body)
+		if err != nil {
+			return 0, err
+		}
+		return reward(r.HTTPResponse, r.Body, r.JSON200)
+	}
+	return []*submission{s}
+}
