@@ -371,3 +371,44 @@ func TestSettingsErrors(t *testing.T) {
 	require.ErrorContains(t, w.Run(ctx), "twice")
 	_ = fmt.Sprint()
 }
+
+// flaggingImage marks images by prompt: "csam" and "nsfw" set the backend's safety verdict.
+type flaggingImage struct{}
+
+func (flaggingImage) GenerateImages(_ context.Context, job *ImageJob) ([]ImageOutput, error) {
+	out := make([]ImageOutput, len(job.ResultIDs))
+	for i := range out {
+		out[i] = ImageOutput{Data: []byte("RIFF-image"),
+			CSAM: bytes.Contains([]byte(job.Params.Prompt), []byte("csam")),
+			NSFW: bytes.Contains([]byte(job.Params.Prompt), []byte("nsfw"))}
+	}
+	return out, nil
+}
+
+// TestCensorship: CSAM is always censored and reported as csam; NSFW is censored by a worker
+// that does not serve NSFW; clean images pass.
+func TestCensorship(t *testing.T) {
+	h := newHarness(t)
+	for _, p := range []string{"clean", "nsfw", "csam"} {
+		f := false
+		r, err := h.requester.PostImageAsyncGenerateWithResponse(context.Background(), gen.GenerationInputStable{
+			Prompt: p, R2: &f, NSFW: ptrTo(true), CensorNSFW: &f,
+			Params: &gen.ModelGenerationInputStable{Width: ptrTo(64), Height: ptrTo(64)}})
+		require.NoError(t, err)
+		require.Equal(t, http.StatusAccepted, r.StatusCode(), "%s", r.Body)
+	}
+	s := imageSettings()
+	s.ServeNSFW = false
+	w, err := New(h.owner, s, Backends{Image: flaggingImage{}})
+	require.NoError(t, err)
+	stop := runWorker(t, w)
+	waitFor(t, "three jobs", func() bool { return w.Stats().Done+w.Stats().Faulted == 3 })
+	require.NoError(t, stop())
+	var censored []bool // in request order: clean, nsfw, csam
+	for _, ri := range h.srv.Requests() {
+		require.Len(t, ri.Jobs, 1)
+		censored = append(censored, ri.Jobs[0].Censored)
+	}
+	assert.Equal(t, []bool{false, true, true}, censored)
+	assert.Equal(t, int64(3), w.Stats().Done)
+}
