@@ -106,3 +106,10 @@ func redactQuery(url string) string {
 	}
 	return url
 }
+
+// FetchImage returns the bytes of a generation's img field, whichever form the Horde used: a
+// link is downloaded (without the API key), base64 is decoded.
+func (c *Client) FetchImage(ctx context.Context, img string) ([]byte, error) {
+	data, _, err := c.imageData(ctx, img)
+	return data, err
+}
