@@ -1,11 +1,16 @@
 package worker
 
 import (
+	"io"
+	"net/http/httptest"
+	"strings"
+
 	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/horde-go/horde/pkg/horde"
 	"image"
 	"image/png"
 	"net/http"
@@ -164,7 +169,8 @@ func TestThousandJobsUnderFaults(t *testing.T) {
 	assert.Equal(t, 700, done, "every image and text request got its job done")
 	assert.Equal(t, 300, formsDone)
 	assert.Equal(t, int64(faulted), st.Faulted, "every faulted job was reported as such")
-	assert.Equal(t, st.Popped, st.Done+st.Faulted)
+	assert.Equal(t, st.Popped, st.Done+st.Faulted+st.Abandoned)
+	assert.Zero(t, st.Abandoned)
 	assert.Zero(t, st.InFlight)
 	assert.Equal(t, int64(len(jobs)+formsDone), st.Popped, "every job the server handed out reached the worker")
 	assert.Positive(t, st.SubmitRetries, "submits were retried")
@@ -411,4 +417,40 @@ func TestCensorship(t *testing.T) {
 	}
 	assert.Equal(t, []bool{false, true, true}, censored)
 	assert.Equal(t, int64(3), w.Stats().Done)
+}
+
+// goneHorde hands out jobs but answers every submit as the server does for a job it no longer
+// has (expired, or its request deleted).
+type goneHorde struct{ stubHorde }
+
+func (g *goneHorde) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasSuffix(r.URL.Path, "/generate/submit") {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = io.WriteString(w, `{"message":"Processing Job with ID x does not exist.","rc":"InvalidJobID"}`)
+		return
+	}
+	g.stubHorde.ServeHTTP(w, r)
+}
+
+// TestJobGoneIsNotAFault: "does not exist" ends the job without counting it as a fault (no
+// pause, no retry).
+func TestJobGoneIsNotAFault(t *testing.T) {
+	srv := httptest.NewServer(&goneHorde{})
+	defer srv.Close()
+	c, err := horde.NewClient(horde.WithBaseURL(srv.URL+"/api/"), horde.WithAPIKey(workerKey), horde.WithRateLimiting(false))
+	require.NoError(t, err)
+	s := imageSettings()
+	s.MaxConsecutiveFailures = 1
+	w, err := New(c, s, Backends{Image: zeroImage{}})
+	require.NoError(t, err)
+	stop := runWorker(t, w)
+	waitFor(t, "five jobs", func() bool { return w.Stats().Abandoned >= 5 })
+	st := w.Stats() // before the stop, which hands back what it popped meanwhile
+	require.NoError(t, stop())
+	assert.Zero(t, st.Faulted)
+	assert.Zero(t, st.Pauses, "a job the Horde dropped is not a failure of the worker")
+	assert.Zero(t, st.SubmitRetries)
+	st = w.Stats()
+	assert.Equal(t, st.Popped, st.Done+st.Faulted+st.Abandoned)
 }

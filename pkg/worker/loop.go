@@ -301,15 +301,19 @@ func (w *Worker) handle(popCtx context.Context, j job, handBack bool) {
 		w.s.Logger.LogAttrs(jobCtx, slog.LevelWarn, "worker: job faulted",
 			slog.String("kind", string(j.kind())), slog.String("id", j.id()), slog.String("error", runErr.Error()))
 	}
-	accepted := w.submitJob(jobCtx, j)
-	ok := runErr == nil && accepted
-	if ok {
-		w.st.done.Add(1)
-	} else {
+	switch res := w.submitJob(jobCtx, j); {
+	case runErr != nil || res == settledFailed:
 		w.st.faulted.Add(1)
+		w.jobEnded(false)
+	case res == settledGone:
+		// The Horde dropped the job (expired, or its request cancelled): not the worker's fault.
+		w.st.abandoned.Add(1)
+		w.jobEnded(true)
+	default:
+		w.st.done.Add(1)
+		w.jobEnded(true)
 	}
 	w.st.addDurations(j.generation().Durations())
-	w.jobEnded(ok)
 }
 
 var (

@@ -12,8 +12,10 @@ import (
 // Stats is a snapshot of what a worker did.
 type Stats struct {
 	// Popped, Done and Faulted count jobs: popped, settled with every result accepted, and
-	// settled otherwise (backend failure, refusal, expiry). Done + Faulted + InFlight = Popped.
-	Popped, Done, Faulted, InFlight int64
+	// settled otherwise (backend failure, refusal, expiry). Abandoned counts jobs the Horde no
+	// longer had when their results came (not a fault). Done + Faulted + Abandoned + InFlight
+	// = Popped.
+	Popped, Done, Faulted, Abandoned, InFlight int64
 	// PoppedByKind splits Popped by kind.
 	PoppedByKind map[Kind]int64
 	// Submitted counts accepted submits (one per result); Kudos is what they earned.
@@ -35,7 +37,7 @@ type stats struct {
 	started                                                         time.Time
 	popped, done, faulted, submitted, emptyPops, popErrors          atomic.Int64
 	submitRetries, uploadErrors, duplicates, gone, refused, expired atomic.Int64
-	stuck, pauses                                                   atomic.Int64
+	stuck, pauses, abandoned                                        atomic.Int64
 	image, text, alchemy                                            atomic.Int64
 	kudosBits                                                       atomic.Uint64
 	mu                                                              sync.Mutex
@@ -78,7 +80,7 @@ func (s *stats) addDurations(d map[State]time.Duration) {
 func (w *Worker) Stats() Stats {
 	s := &w.st
 	out := Stats{
-		Popped: s.popped.Load(), Done: s.done.Load(), Faulted: s.faulted.Load(),
+		Popped: s.popped.Load(), Done: s.done.Load(), Faulted: s.faulted.Load(), Abandoned: s.abandoned.Load(),
 		PoppedByKind: map[Kind]int64{KindImage: s.image.Load(), KindText: s.text.Load(), KindAlchemy: s.alchemy.Load()},
 		Submitted:    s.submitted.Load(), Kudos: math.Float64frombits(s.kudosBits.Load()),
 		EmptyPops: s.emptyPops.Load(), PopErrors: s.popErrors.Load(),
@@ -87,7 +89,7 @@ func (w *Worker) Stats() Stats {
 		Stuck: s.stuck.Load(), Pauses: s.pauses.Load(),
 		Uptime: time.Since(s.started),
 	}
-	out.InFlight = out.Popped - out.Done - out.Faulted
+	out.InFlight = out.Popped - out.Done - out.Faulted - out.Abandoned
 	s.mu.Lock()
 	out.TimeInState = make(map[State]time.Duration, len(s.durations))
 	for k, v := range s.durations {

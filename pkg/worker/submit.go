@@ -69,10 +69,19 @@ func reward(resp *http.Response, body []byte, ok *gen.GenerationSubmitted) (floa
 	return 0, nil
 }
 
-// submitJob delivers every result of a job and says whether the Horde took them all.
+// settlement is how a job's submit phase ended.
+type settlement int
+
+const (
+	settledDone   settlement = iota // the Horde has every result
+	settledGone                     // the Horde no longer has the job: nothing to deliver, not a fault
+	settledFailed                   // a result was refused, or expired undelivered
+)
+
+// submitJob delivers every result of a job and says how that ended.
 // A result is never dropped because a submit failed: failures are retried with backoff, then
 // every ResubmitInterval, until the Horde answers for good or the job expires.
-func (w *Worker) submitJob(ctx context.Context, j job) bool {
+func (w *Worker) submitJob(ctx context.Context, j job) settlement {
 	g := j.generation()
 	if s := g.State(); s != StateAborted && s != StatePendingSubmit {
 		// A job that is neither finished nor faulted: should not happen; report it faulted.
@@ -83,15 +92,15 @@ func (w *Worker) submitJob(ctx context.Context, j job) bool {
 	}
 	expires := j.popped().Add(w.s.JobExpiry)
 	subs := j.submissions(w)
-	results := make([]bool, len(subs))
+	results := make([]settlement, len(subs))
 	var wg sync.WaitGroup
 	for i, s := range subs {
 		wg.Go(func() { results[i] = w.deliver(ctx, j, s, expires) })
 	}
 	wg.Wait()
-	all := true
-	for _, ok := range results {
-		all = all && ok
+	worst := settledDone
+	for _, r := range results {
+		worst = max(worst, r)
 	}
 	switch {
 	case g.State() == StateSubmitting:
@@ -100,32 +109,32 @@ func (w *Worker) submitJob(ctx context.Context, j job) bool {
 	case g.State() == StateAborted:
 		_ = g.To(StateReportedFailed)
 	}
-	return all && !subs[0].faulted
+	return worst
 }
 
-// deliver uploads and submits one result until the Horde answers for good. It reports whether
-// the result reached the Horde (a duplicate counts: the Horde has it).
-func (w *Worker) deliver(ctx context.Context, j job, s *submission, expires time.Time) bool {
+// deliver uploads and submits one result until the Horde answers for good. A duplicate counts
+// as delivered: the Horde has it.
+func (w *Worker) deliver(ctx context.Context, j job, s *submission, expires time.Time) settlement {
 	log := w.s.Logger.With(slog.String("kind", string(j.kind())), slog.String("id", s.resultID))
 	delay := w.s.SubmitBackoff
 	for attempt := 1; ; attempt++ {
 		err := w.attempt(ctx, s)
 		if err == nil {
-			return true
+			return settledDone
 		}
 		switch classify(err) {
 		case duplicate:
 			w.st.duplicates.Add(1)
 			log.Info("worker: the Horde already has this result", "error", err)
-			return true
+			return settledDone
 		case gone:
 			w.st.gone.Add(1)
 			log.Warn("worker: the job no longer exists on the Horde", "error", err)
-			return false
+			return settledGone
 		case refused:
 			w.st.refused.Add(1)
 			log.Warn("worker: the Horde refused the result", "error", err)
-			return false
+			return settledFailed
 		}
 		w.st.submitRetries.Add(1)
 		wait := min(delay, 30*time.Second)
@@ -140,7 +149,7 @@ func (w *Worker) deliver(ctx context.Context, j job, s *submission, expires time
 			w.st.expired.Add(1)
 			log.Error("worker: giving up on a result: its job expired before the Horde took it",
 				"attempts", attempt, "error", err)
-			return false
+			return settledFailed
 		}
 		log.Debug("worker: submit failed; retrying", "attempt", attempt, "in", wait, "error", err)
 		if sleep(ctx, wait) != nil {
@@ -152,16 +161,19 @@ func (w *Worker) deliver(ctx context.Context, j job, s *submission, expires time
 
 // lastChance makes one final attempt, on a short detached context, when the worker is aborted
 // mid-retry: a result in hand is worth one more try.
-func (w *Worker) lastChance(ctx context.Context, s *submission, log *slog.Logger) bool {
+func (w *Worker) lastChance(ctx context.Context, s *submission, log *slog.Logger) settlement {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	err := w.attempt(cctx, s)
-	if err == nil || classify(err) == duplicate {
-		return true
+	switch {
+	case err == nil || classify(err) == duplicate:
+		return settledDone
+	case classify(err) == gone:
+		return settledGone
 	}
 	w.st.expired.Add(1)
 	log.Error("worker: aborted before the Horde took a result", "error", err)
-	return false
+	return settledFailed
 }
 
 // attempt uploads the result if it has an R2 URL and is not uploaded yet, then submits it.
