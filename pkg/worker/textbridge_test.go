@@ -50,7 +50,7 @@ func TestTextBridgeServesTextJobs(t *testing.T) {
 	w, err := worker.New(owner, worker.Settings{
 		TextPop: &gen.PopInputKobold{Name: ptr("scribe"), Models: []string{"koboldcpp/tiny"},
 			BridgeAgent: ptr("AI Horde Worker~aphrodite~oai:4:https://github.com/horde-go/horde/test"),
-			MaxLength: ptr(512), MaxContextLength: ptr(4096)},
+			MaxLength:   ptr(512), MaxContextLength: ptr(4096)},
 		PopInterval: 5 * time.Millisecond,
 	}, worker.Backends{Text: backend})
 	require.NoError(t, err)
