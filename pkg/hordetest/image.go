@@ -983,10 +983,8 @@ func (s *Server) handleImageSubmit(r *http.Request) (int, any) {
 		return 0, validationErr("seed", "invalid literal for int() with base 10")
 	}
 	state := deref(in.State, "ok")
-	switch state {
-	case "ok", "censored", "faulted", "csam":
-	default:
-		return 0, validationErr("state", fmt.Sprintf("'%s' is not one of ['ok', 'censored', 'faulted', 'csam']", state))
+	if status, body := checkSubmitState(state); body != nil {
+		return status, body
 	}
 	if r.Header.Get("apikey") == "" {
 		return 0, missingAPIKey(helpRegisteredKey)
@@ -995,26 +993,9 @@ func (s *Server) handleImageSubmit(r *http.Request) (int, any) {
 	defer s.mu.Unlock()
 	now := s.clock.Now()
 	s.sweepLocked(now)
-	j := s.jobs[*in.ID]
-	if j == nil || j.req.kind != kindImage {
-		return 0, herr(http.StatusNotFound, "InvalidJobID", "Processing Job with ID "+*in.ID+" does not exist.")
-	}
-	j.attempts++
-	u := s.usersByKey[r.Header.Get("apikey")]
-	if u == nil {
-		return http.StatusInternalServerError, map[string]any{"message": "Internal Server Error"}
-	}
-	if j.worker.owner != u {
-		return 0, herr(http.StatusForbidden, "WrongCredentials", "Wrong credentials to submit as this worker.")
-	}
-	switch j.state {
-	case jobDone:
-		if j.worker.maintenance {
-			return http.StatusOK, gen.GenerationSubmitted{Reward: ptr(0.0)}
-		}
-		return 0, herr(http.StatusBadRequest, "DuplicateGen", "Processing Job with ID "+j.id+" already submitted.")
-	case jobFaulted:
-		return 0, herr(http.StatusBadRequest, "AbortedGen", "Processing Job with ID "+j.id+" has already been aborted.")
+	j, status, body := s.submittedJobLocked(r, *in.ID, kindImage)
+	if j == nil {
+		return status, body
 	}
 	if state == "faulted" {
 		s.faultJobLocked(j)
@@ -1449,4 +1430,44 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
+}
+
+// checkSubmitState validates the state a worker submits (image and text share the rule).
+func checkSubmitState(state string) (int, any) {
+	switch state {
+	case "ok", "censored", "faulted", "csam":
+		return 0, nil
+	}
+	return 0, validationErr("state", fmt.Sprintf("'%s' is not one of ['ok', 'censored', 'faulted', 'csam']", state))
+}
+
+// submittedJobLocked finds the job a worker submits, in the order of the server's shared submit
+// template: an unknown id or one of another kind is 404 InvalidJobID; an unknown key is 500
+// (a server quirk); another owner's worker is 403 WrongCredentials; a job already done is
+// 400 DuplicateGen (200 with reward 0 for a worker in maintenance); an aborted one is 400
+// AbortedGen. It counts the attempt. On refusal the job is nil and status, body the answer.
+// The caller holds s.mu.
+func (s *Server) submittedJobLocked(r *http.Request, id, kind string) (*job, int, any) {
+	j := s.jobs[id]
+	if j == nil || j.req.kind != kind {
+		return nil, 0, herr(http.StatusNotFound, "InvalidJobID", "Processing Job with ID "+id+" does not exist.")
+	}
+	j.attempts++
+	u := s.usersByKey[r.Header.Get("apikey")]
+	if u == nil {
+		return nil, http.StatusInternalServerError, map[string]any{"message": "Internal Server Error"}
+	}
+	if j.worker.owner != u {
+		return nil, 0, herr(http.StatusForbidden, "WrongCredentials", "Wrong credentials to submit as this worker.")
+	}
+	switch j.state {
+	case jobDone:
+		if j.worker.maintenance {
+			return nil, http.StatusOK, gen.GenerationSubmitted{Reward: ptr(0.0)}
+		}
+		return nil, 0, herr(http.StatusBadRequest, "DuplicateGen", "Processing Job with ID "+j.id+" already submitted.")
+	case jobFaulted:
+		return nil, 0, herr(http.StatusBadRequest, "AbortedGen", "Processing Job with ID "+j.id+" has already been aborted.")
+	}
+	return j, 0, nil
 }

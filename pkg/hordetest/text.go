@@ -361,10 +361,8 @@ func (s *Server) handleTextSubmit(r *http.Request) (int, any) {
 		return 0, validationErr("generation", "The generated text. Missing required parameter in the JSON body")
 	}
 	state := deref(in.State, "ok")
-	switch state {
-	case "ok", "censored", "faulted", "csam":
-	default:
-		return 0, validationErr("state", fmt.Sprintf("'%s' is not one of ['ok', 'censored', 'faulted', 'csam']", state))
+	if status, body := checkSubmitState(state); body != nil {
+		return status, body
 	}
 	if r.Header.Get("apikey") == "" {
 		return 0, missingAPIKey(helpRegisteredKey)
@@ -373,23 +371,9 @@ func (s *Server) handleTextSubmit(r *http.Request) (int, any) {
 	defer s.mu.Unlock()
 	now := s.clock.Now()
 	s.sweepLocked(now)
-	j := s.jobs[*in.ID]
-	if j == nil || j.req.kind != kindText {
-		return 0, herr(http.StatusNotFound, "InvalidJobID", "Processing Job with ID "+*in.ID+" does not exist.")
-	}
-	j.attempts++
-	u := s.usersByKey[r.Header.Get("apikey")]
-	if u == nil {
-		return http.StatusInternalServerError, map[string]any{"message": "Internal Server Error"}
-	}
-	if j.worker.owner != u {
-		return 0, herr(http.StatusForbidden, "WrongCredentials", "Wrong credentials to submit as this worker.")
-	}
-	switch j.state {
-	case jobDone:
-		return 0, herr(http.StatusBadRequest, "DuplicateGen", "Processing Job with ID "+j.id+" already submitted.")
-	case jobFaulted:
-		return 0, herr(http.StatusBadRequest, "AbortedGen", "Processing Job with ID "+j.id+" has already been aborted.")
+	j, status, body := s.submittedJobLocked(r, *in.ID, kindText)
+	if j == nil {
+		return status, body
 	}
 	if state == "faulted" {
 		s.faultJobLocked(j)
