@@ -320,6 +320,7 @@ const (
 	ReturnCodeAestheticsServerTimeout       ReturnCode = "AestheticsServerTimeout"
 	ReturnCodeAestheticsSolo                ReturnCode = "AestheticsSolo"
 	ReturnCodeAnonForbidden                 ReturnCode = "AnonForbidden"
+	ReturnCodeAnonForbiddenUser             ReturnCode = "AnonForbiddenUser"
 	ReturnCodeAnonForbiddenUserMod          ReturnCode = "AnonForbiddenUserMod"
 	ReturnCodeAnonForbiddenWorker           ReturnCode = "AnonForbiddenWorker"
 	ReturnCodeBadCFGDecimals                ReturnCode = "BadCFGDecimals"
@@ -327,10 +328,13 @@ const (
 	ReturnCodeBadClientAgent                ReturnCode = "BadClientAgent"
 	ReturnCodeBadLoraVersion                ReturnCode = "BadLoraVersion"
 	ReturnCodeBadRequest                    ReturnCode = "BadRequest"
+	ReturnCodeBannedClientAgent             ReturnCode = "BannedClientAgent"
 	ReturnCodeBetaAnonForbidden             ReturnCode = "BetaAnonForbidden"
 	ReturnCodeBetaComparisonFault           ReturnCode = "BetaComparisonFault"
 	ReturnCodeCannotDeleteMod               ReturnCode = "CannotDeleteMod"
 	ReturnCodeCannotWipeActiveUser          ReturnCode = "CannotWipeActiveUser"
+	ReturnCodeCollectionNotFound            ReturnCode = "CollectionNotFound"
+	ReturnCodeControlNetInpaintingMismatch  ReturnCode = "ControlNetInpaintingMismatch"
 	ReturnCodeControlNetInvalidPayload      ReturnCode = "ControlNetInvalidPayload"
 	ReturnCodeControlNetMismatch            ReturnCode = "ControlNetMismatch"
 	ReturnCodeControlNetSourceMissing       ReturnCode = "ControlNetSourceMissing"
@@ -347,6 +351,7 @@ const (
 	ReturnCodeForbidden                     ReturnCode = "Forbidden"
 	ReturnCodeHiResFixMismatch              ReturnCode = "HiResFixMismatch"
 	ReturnCodeHiResMismatch                 ReturnCode = "HiResMismatch"
+	ReturnCodeIdempotencyKeyConflict        ReturnCode = "IdempotencyKeyConflict"
 	ReturnCodeImageValidationFailed         ReturnCode = "ImageValidationFailed"
 	ReturnCodeImg2ImgMismatch               ReturnCode = "Img2ImgMismatch"
 	ReturnCodeInpaintingMissingMask         ReturnCode = "InpaintingMissingMask"
@@ -356,10 +361,13 @@ const (
 	ReturnCodeInvalidExtraSourceImages      ReturnCode = "InvalidExtraSourceImages"
 	ReturnCodeInvalidExtraTexts             ReturnCode = "InvalidExtraTexts"
 	ReturnCodeInvalidJobID                  ReturnCode = "InvalidJobID"
+	ReturnCodeInvalidKudosTransferAmount    ReturnCode = "InvalidKudosTransferAmount"
 	ReturnCodeInvalidPriorityUsername       ReturnCode = "InvalidPriorityUsername"
 	ReturnCodeInvalidPromptSize             ReturnCode = "InvalidPromptSize"
+	ReturnCodeInvalidRemix                  ReturnCode = "InvalidRemix"
 	ReturnCodeInvalidRemixModel             ReturnCode = "InvalidRemixModel"
 	ReturnCodeInvalidSize                   ReturnCode = "InvalidSize"
+	ReturnCodeInvalidTargetUsername         ReturnCode = "InvalidTargetUsername"
 	ReturnCodeInvalidTransparencyCN         ReturnCode = "InvalidTransparencyCN"
 	ReturnCodeInvalidTransparencyImg2Img    ReturnCode = "InvalidTransparencyImg2Img"
 	ReturnCodeInvalidTransparencyModel      ReturnCode = "InvalidTransparencyModel"
@@ -428,8 +436,10 @@ const (
 	ReturnCodeSpecialMissingPayload         ReturnCode = "SpecialMissingPayload"
 	ReturnCodeSpecialMissingUsername        ReturnCode = "SpecialMissingUsername"
 	ReturnCodeSpecialModelNeedsSpecialUser  ReturnCode = "SpecialModelNeedsSpecialUser"
+	ReturnCodeStyleExampleNotFound          ReturnCode = "Style exampleNotFound"
 	ReturnCodeStyleGetMistmatch             ReturnCode = "StyleGetMistmatch"
 	ReturnCodeStyleMismatch                 ReturnCode = "StyleMismatch"
+	ReturnCodeStyleNotFound                 ReturnCode = "StyleNotFound"
 	ReturnCodeStylePromptMissingVars        ReturnCode = "StylePromptMissingVars"
 	ReturnCodeStylesAnonForbidden           ReturnCode = "StylesAnonForbidden"
 	ReturnCodeStylesRequiresCustomizer      ReturnCode = "StylesRequiresCustomizer"
@@ -453,6 +463,8 @@ const (
 	ReturnCodeTooManyStyleExamples          ReturnCode = "TooManyStyleExamples"
 	ReturnCodeTooManyTIs                    ReturnCode = "TooManyTIs"
 	ReturnCodeTooManyUpscalers              ReturnCode = "TooManyUpscalers"
+	ReturnCodeTooManyWorkers                ReturnCode = "TooManyWorkers"
+	ReturnCodeTooManyWorkersTrusted         ReturnCode = "TooManyWorkersTrusted"
 	ReturnCodeUnexpectedModelName           ReturnCode = "UnexpectedModelName"
 	ReturnCodeUnsafeIP                      ReturnCode = "UnsafeIP"
 	ReturnCodeUnsupportedModel              ReturnCode = "UnsupportedModel"
@@ -466,6 +478,7 @@ const (
 	ReturnCodeWorkerMaintenance             ReturnCode = "WorkerMaintenance"
 	ReturnCodeWorkerNameAlreadyExists       ReturnCode = "WorkerNameAlreadyExists"
 	ReturnCodeWorkerNotFound                ReturnCode = "WorkerNotFound"
+	ReturnCodeWorkermessageNotFound         ReturnCode = "WorkermessageNotFound"
 	ReturnCodeWrongCredentials              ReturnCode = "WrongCredentials"
 )
 
@@ -498,6 +511,8 @@ func (e ReturnCode) Valid() bool {
 		return true
 	case ReturnCodeAnonForbidden:
 		return true
+	case ReturnCodeAnonForbiddenUser:
+		return true
 	case ReturnCodeAnonForbiddenUserMod:
 		return true
 	case ReturnCodeAnonForbiddenWorker:
@@ -512,6 +527,8 @@ func (e ReturnCode) Valid() bool {
 		return true
 	case ReturnCodeBadRequest:
 		return true
+	case ReturnCodeBannedClientAgent:
+		return true
 	case ReturnCodeBetaAnonForbidden:
 		return true
 	case ReturnCodeBetaComparisonFault:
@@ -519,6 +536,10 @@ func (e ReturnCode) Valid() bool {
 	case ReturnCodeCannotDeleteMod:
 		return true
 	case ReturnCodeCannotWipeActiveUser:
+		return true
+	case ReturnCodeCollectionNotFound:
+		return true
+	case ReturnCodeControlNetInpaintingMismatch:
 		return true
 	case ReturnCodeControlNetInvalidPayload:
 		return true
@@ -552,6 +573,8 @@ func (e ReturnCode) Valid() bool {
 		return true
 	case ReturnCodeHiResMismatch:
 		return true
+	case ReturnCodeIdempotencyKeyConflict:
+		return true
 	case ReturnCodeImageValidationFailed:
 		return true
 	case ReturnCodeImg2ImgMismatch:
@@ -570,13 +593,19 @@ func (e ReturnCode) Valid() bool {
 		return true
 	case ReturnCodeInvalidJobID:
 		return true
+	case ReturnCodeInvalidKudosTransferAmount:
+		return true
 	case ReturnCodeInvalidPriorityUsername:
 		return true
 	case ReturnCodeInvalidPromptSize:
 		return true
+	case ReturnCodeInvalidRemix:
+		return true
 	case ReturnCodeInvalidRemixModel:
 		return true
 	case ReturnCodeInvalidSize:
+		return true
+	case ReturnCodeInvalidTargetUsername:
 		return true
 	case ReturnCodeInvalidTransparencyCN:
 		return true
@@ -714,9 +743,13 @@ func (e ReturnCode) Valid() bool {
 		return true
 	case ReturnCodeSpecialModelNeedsSpecialUser:
 		return true
+	case ReturnCodeStyleExampleNotFound:
+		return true
 	case ReturnCodeStyleGetMistmatch:
 		return true
 	case ReturnCodeStyleMismatch:
+		return true
+	case ReturnCodeStyleNotFound:
 		return true
 	case ReturnCodeStylePromptMissingVars:
 		return true
@@ -764,6 +797,10 @@ func (e ReturnCode) Valid() bool {
 		return true
 	case ReturnCodeTooManyUpscalers:
 		return true
+	case ReturnCodeTooManyWorkers:
+		return true
+	case ReturnCodeTooManyWorkersTrusted:
+		return true
 	case ReturnCodeUnexpectedModelName:
 		return true
 	case ReturnCodeUnsafeIP:
@@ -789,6 +826,8 @@ func (e ReturnCode) Valid() bool {
 	case ReturnCodeWorkerNameAlreadyExists:
 		return true
 	case ReturnCodeWorkerNotFound:
+		return true
+	case ReturnCodeWorkermessageNotFound:
 		return true
 	case ReturnCodeWrongCredentials:
 		return true

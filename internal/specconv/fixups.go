@@ -71,6 +71,9 @@ func Fixups() []Fixup {
 		{"image-models-empty-means-any", 0,
 			"GenerationInputStable.models keeps a pointer: absent means stable_diffusion, [] means any model",
 			imageModelsEmptyMeansAny},
+		{"return-codes-the-server-raises", 11,
+			"RequestError.rc gains the return codes the server raises but the document omits (BannedClientAgent, IdempotencyKeyConflict, StyleNotFound, ...)",
+			returnCodesTheServerRaises},
 		{"hoist-enums", 10,
 			"enum copies become one named schema per value set (SamplerName, PostProcessor, ReturnCode, ...)",
 			hoistEnums},
@@ -490,3 +493,33 @@ func imageModelsEmptyMeansAny(doc *openapi2.T) (int, error) {
 
 // skipOptionalPointer is oapi-codegen's per-field override of the optional-pointer rule.
 const skipOptionalPointer = "x-go-type-skip-optional-pointer"
+
+// missingReturnCodes are return codes the server raises (server source: call sites in
+// horde/apis/v2/*.py, and ThingNotFound's f"{thing_type.capitalize()}NotFound") that its
+// KNOWN_RC list, hence the document, lacks. The server's dotted variants (for example
+// "InvalidExtraTexts.") are left out: they would take the Go names of the undotted codes.
+var missingReturnCodes = []string{
+	"AnonForbiddenUser", "BannedClientAgent", "CollectionNotFound", "ControlNetInpaintingMismatch",
+	"IdempotencyKeyConflict", "InvalidKudosTransferAmount", "InvalidRemix", "InvalidTargetUsername",
+	"Style exampleNotFound", "StyleNotFound", "TooManyWorkers", "TooManyWorkersTrusted", "WorkermessageNotFound",
+}
+
+func returnCodesTheServerRaises(doc *openapi2.T) (int, error) {
+	def := doc.Definitions["RequestError"]
+	if def == nil || def.Value == nil || def.Value.Properties["rc"] == nil || def.Value.Properties["rc"].Value == nil {
+		return 0, fmt.Errorf("RequestError.rc missing: review this fix-up")
+	}
+	rc := def.Value.Properties["rc"].Value
+	have := map[any]bool{}
+	for _, v := range rc.Enum {
+		have[v] = true
+	}
+	n := 0
+	for _, code := range missingReturnCodes {
+		if !have[code] {
+			rc.Enum = append(rc.Enum, code)
+			n++
+		}
+	}
+	return n, nil
+}

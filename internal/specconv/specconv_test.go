@@ -230,6 +230,15 @@ func TestFixups(t *testing.T) {
 		assert.Equal(t, false, models.Extensions["x-go-type-skip-optional-pointer"])
 	})
 
+	t.Run("return-codes-the-server-raises", func(t *testing.T) {
+		doc := swagger(t, `{"RequestError":{"type":"object","properties":{"rc":{"type":"string","enum":["BadRequest","StyleNotFound"]}}}}`, "")
+		apply(t, "return-codes-the-server-raises", doc, len(missingReturnCodes)-1)
+		enum := doc.Definitions["RequestError"].Value.Properties["rc"].Value.Enum
+		assert.Contains(t, enum, "IdempotencyKeyConflict")
+		assert.Equal(t, "BadRequest", enum[0], "upstream values keep their order")
+		assert.Len(t, enum, 1+len(missingReturnCodes))
+	})
+
 	t.Run("hoist-enums", func(t *testing.T) {
 		sampler := `{"type":"string","enum":["k_euler","lcm"]}`
 		doc := swagger(t, `{
