@@ -1,0 +1,136 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"image"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/horde-go/horde/gen"
+	"github.com/horde-go/horde/pkg/horde"
+	"github.com/horde-go/horde/pkg/hordetest"
+)
+
+func TestDemo(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "results")
+	r := runCLI(t, context.Background(), nil, "", "demo", "--out", out, "--size", "256")
+	requireOK(t, r)
+
+	f, err := os.Open(filepath.Join(out, "image.webp"))
+	require.NoError(t, err)
+	defer f.Close()
+	img, format, err := image.Decode(f)
+	require.NoError(t, err)
+	assert.Equal(t, "webp", format)
+	assert.Equal(t, image.Rect(0, 0, 256, 256), img.Bounds())
+	for _, name := range []string{"text.txt", "caption.txt"} {
+		data, err := os.ReadFile(filepath.Join(out, name))
+		require.NoError(t, err)
+		assert.NotEmpty(t, strings.TrimSpace(string(data)), name)
+	}
+	_, err = os.Stat(filepath.Join(out, "summary.json"))
+	require.NoError(t, err)
+
+	assert.Contains(t, r.stdout, "horde demo: an AI Horde, a worker and a client, all on this machine")
+	assert.Regexp(t, `(?m)^image\s+[0-9a-f-]{36}\s+\d+\.\d\d\s+\d+\.\ds\s+.*image\.webp \(256×256 image, seed 42\)$`, r.stdout)
+	assert.Regexp(t, `(?m)^text\s+[0-9a-f-]{36}\s+.*text\.txt \(\d+ words\)$`, r.stdout)
+	assert.Regexp(t, `(?m)^alchemy\s+[0-9a-f-]{36}\s+.*caption\.txt \(caption ".+"\)$`, r.stdout)
+	assert.Contains(t, r.stdout, "The worker did 3 jobs (0 faulted)")
+	// Live progress on stderr: the queue, then done, for each request.
+	for _, kind := range []string{"image", "text", "alchemy"} {
+		assert.Regexp(t, `(?m)^`+kind+` [0-9a-f]{8} (waiting|processing)`, r.stderr)
+		assert.Regexp(t, `(?m)^`+kind+` [0-9a-f]{8} done`, r.stderr)
+	}
+}
+
+func TestSimServe(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		code := Run(ctx, []string{"sim", "serve", "--addr", "127.0.0.1:0", "--user", "carol:carol-key:trusted,moderator:500",
+			"--user", "dave:dave-key", "--fulfil-delay", "0s", "--fault", "get_heartbeat:latency=1ms"},
+			Env{Stdout: pw, Stderr: io.Discard})
+		pw.Close()
+		done <- code
+	}()
+	lines := bufio.NewScanner(pr)
+	var banner []string
+	for lines.Scan() {
+		banner = append(banner, lines.Text())
+		if lines.Text() == "Press Ctrl-C to stop." {
+			break
+		}
+	}
+	require.NotEmpty(t, banner)
+	var url string
+	_, err := fmt.Sscanf(banner[0], "AI Horde simulator listening on %s", &url)
+	require.NoError(t, err, banner[0])
+	golden(t, "sim_serve_banner", normalise(strings.Join(banner, "\n")+"\n"))
+
+	// Another command uses it, with a key it printed.
+	r := runCLI(t, context.Background(), nil, "", "user", "--url", url, "--api-key", "carol-key", "--json")
+	requireOK(t, r)
+	assert.Contains(t, r.stdout, `"username": "carol#1"`)
+	assert.Contains(t, r.stdout, `"moderator": true`)
+	r = runCLI(t, context.Background(), nil, "", "image", "a cat", "--url", url, "--api-key", "dave-key", "--width", "64", "--height", "64", "-o", t.TempDir())
+	requireOK(t, r)
+
+	cancel()
+	rest, _ := io.ReadAll(pr)
+	assert.Equal(t, ExitOK, <-done)
+	assert.Equal(t, "simulator stopped\n", string(rest))
+}
+
+func TestWorkerFromBridgeYAML(t *testing.T) {
+	srv := newSim(t, hordetest.WithTextModels("koboldcpp/tiny"))
+	// The owner of the worker (the anonymous key may not run one).
+	_, err := srv.AddUser(hordetest.User{Name: "owner", APIKey: "owner-key-0123456789", Trusted: true})
+	require.NoError(t, err)
+	cfg := fmt.Sprintf(`horde_url: %q
+api_key: owner-key-0123456789
+scribe_name: cli-scribe
+alchemist_name: cli-alchemist
+text_model: koboldcpp/tiny
+max_length: 128
+max_context_length: 2048
+forms: [caption]
+`, srv.URL)
+	path := filepath.Join(t.TempDir(), "bridgeData.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o644))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan result, 1)
+	go func() {
+		// The environment's URL and key would override the file: none here.
+		done <- runWith(ctx, nil, "", &stdout, &stderr, "worker", "--config", path, "--text-backend", "test", "--alchemy-backend", "test")
+	}()
+
+	// A client's text request is served by the worker: GenerateText returns when it is done;
+	// it waits while the worker is not yet known to the Horde (before its first pop).
+	client, err := horde.NewClient(horde.WithBaseURL(srv.URL), horde.WithAPIKey(aliceKey))
+	require.NoError(t, err)
+	res, err := client.GenerateText(ctx, gen.GenerationInputKobold{Prompt: ptr("hello"), Models: []string{"koboldcpp/tiny"},
+		Params: &gen.ModelGenerationInputKobold{MaxLength: ptr(32)}}, horde.WaitWhenImpossible()) // the worker may not have popped yet
+	require.NoError(t, err, "stderr: %s", stderr.String())
+	require.Len(t, res.Texts, 1)
+	assert.Equal(t, "cli-scribe", res.Texts[0].WorkerName)
+
+	cancel()
+	r := <-done
+	requireOK(t, r)
+	assert.Contains(t, r.stderr, "worker running against "+srv.URL)
+	assert.Regexp(t, `(?m)^worker stopped: jobs 1 done, 0 faulted, 0 in flight; \d+\.\d\d kudos;`, r.stderr)
+	assert.NotContains(t, r.stdout+r.stderr, "owner-key-0123456789")
+}

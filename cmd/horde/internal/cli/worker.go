@@ -1,0 +1,209 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/horde-go/horde/pkg/horde"
+	"github.com/horde-go/horde/pkg/params"
+	"github.com/horde-go/horde/pkg/worker"
+	"github.com/horde-go/horde/pkg/worker/openai"
+	"github.com/horde-go/horde/pkg/worker/testbackend"
+)
+
+// workerOpts are the flags of the worker command.
+type workerOpts struct {
+	config               string
+	image, text, alchemy string
+	modelRef             string
+	statusEvery          time.Duration
+}
+
+func (a *app) workerCommand() *cobra.Command {
+	var o workerOpts
+	cmd := &cobra.Command{
+		Use:   "worker --config bridgeData.yaml",
+		Short: "Run a worker that serves the Horde",
+		Long: `Run a worker configured by a bridge YAML file (the AI Horde workers' bridgeData.yaml; api_key,
+horde_url, worker names, models, forms, kai_url, …; AI_HORDE_API_KEY and AI_HORDE_URL override
+it, and so do --api-key and --url). Each kind of work is served by the backend chosen with the
+--*-backend flags: "openai" is an OpenAI-compatible text server at kai_url (llama.cpp, vLLM,
+KoboldCpp, …); "test" is horde-go's synthetic backends, for trying a worker without a GPU.
+A status line shows jobs and kudos. Ctrl-C stops popping and drains the jobs in flight.`,
+		Example: `  horde worker --config bridgeData.yaml
+  horde worker --config bridgeData.yaml --text-backend test --alchemy-backend test`,
+		Args: args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runWorker(cmd, &o) },
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.config, "config", "c", "", "the bridge YAML file (required)")
+	f.StringVar(&o.image, "image-backend", "none", "image backend: none or test")
+	f.StringVar(&o.text, "text-backend", "openai", "text backend: openai, test or none")
+	f.StringVar(&o.alchemy, "alchemy-backend", "none", "alchemy backend: none or test")
+	f.StringVar(&o.modelRef, "model-reference", "", "image model reference JSON file (default: fetched from upstream)")
+	f.DurationVar(&o.statusEvery, "status-interval", 0, "how often the status line is written (default 1s on a terminal, 30s otherwise)")
+	return cmd
+}
+
+func (o *workerOpts) backends(cfg *worker.Config) (worker.Backends, error) {
+	var b worker.Backends
+	switch o.image {
+	case "none":
+	case "test":
+		b.Image = &testbackend.Image{}
+	default:
+		return b, usagef("--image-backend must be none or test, not %q", o.image)
+	}
+	switch o.text {
+	case "none":
+	case "test":
+		b.Text = &testbackend.Text{}
+	case "openai":
+		be, err := openai.New(openai.Config{BaseURL: cfg.TextBackendURL, Model: cfg.TextModel,
+			MaxLength: cfg.MaxLength, MaxContextLength: cfg.MaxContextLength})
+		if err != nil {
+			return b, fmt.Errorf("the text backend (kai_url in the configuration): %w", err)
+		}
+		b.Text = be
+	default:
+		return b, usagef("--text-backend must be openai, test or none, not %q", o.text)
+	}
+	switch o.alchemy {
+	case "none":
+	case "test":
+		b.Alchemy = &testbackend.Alchemy{}
+	default:
+		return b, usagef("--alchemy-backend must be none or test, not %q", o.alchemy)
+	}
+	if b.Image == nil && b.Text == nil && b.Alchemy == nil {
+		return b, usagef("no backend: choose at least one with --image-backend, --text-backend or --alchemy-backend")
+	}
+	return b, nil
+}
+
+func (a *app) runWorker(cmd *cobra.Command, o *workerOpts) error {
+	if o.config == "" {
+		return usagef("--config is required: the bridge YAML file")
+	}
+	// Check the backend names before reading the file: they are usage errors.
+	for _, c := range []struct{ flag, val, allowed string }{
+		{"--image-backend", o.image, "none test"}, {"--text-backend", o.text, "openai test none"}, {"--alchemy-backend", o.alchemy, "none test"},
+	} {
+		if !slices.Contains(strings.Fields(c.allowed), c.val) {
+			return usagef("%s must be one of %s, not %q", c.flag, strings.Join(strings.Fields(c.allowed), ", "), c.val)
+		}
+	}
+	if o.image == "none" && o.text == "none" && o.alchemy == "none" {
+		return usagef("no backend: choose at least one with --image-backend, --text-backend or --alchemy-backend")
+	}
+	cfg, _, err := worker.LoadConfig(o.config)
+	if err != nil {
+		return fmt.Errorf("the configuration %s: %w", o.config, err)
+	}
+	// The environment, then the flags, override the file; the key is never printed.
+	if err := cfg.ApplyEnv(func(k string) (string, bool) { v := a.env.Getenv(k); return v, v != "" }); err != nil {
+		return err
+	}
+	if a.apiKey != "" {
+		cfg.APIKey = a.apiKey
+	}
+	if a.url != "" {
+		cfg.HordeURL = a.url
+	}
+	b, err := o.backends(cfg)
+	if err != nil {
+		return err
+	}
+	opts := []worker.RunOption{worker.WithLogger(a.logger())}
+	if a.agent != "" || a.timeout > 0 {
+		var co []horde.Option
+		if a.agent != "" {
+			co = append(co, horde.WithClientAgent(a.agent))
+		}
+		if a.timeout > 0 {
+			co = append(co, horde.WithRequestTimeout(a.timeout))
+		}
+		opts = append(opts, worker.WithClientOptions(co...))
+	}
+	if o.modelRef != "" {
+		ref, err := params.LoadImageModelReferenceFile(o.modelRef)
+		if err != nil {
+			return usagef("--model-reference: %v", err)
+		}
+		opts = append(opts, worker.WithModelReference(ref))
+	}
+	every := o.statusEvery
+	if every <= 0 {
+		every = 30 * time.Second
+		if a.env.Terminal {
+			every = time.Second
+		}
+	}
+	started := make(chan *worker.Worker, 1)
+	opts = append(opts, worker.WithStarted(func(w *worker.Worker) { started <- w }))
+	ctx := cmd.Context()
+	statusDone := make(chan struct{})
+	statusCtx, stopStatus := context.WithCancel(context.Background())
+	go func() {
+		defer close(statusDone)
+		var w *worker.Worker
+		select {
+		case w = <-started:
+		case <-statusCtx.Done():
+			return
+		}
+		fmt.Fprintf(a.env.Stderr, "worker running against %s; Ctrl-C to stop\n", cfg.HordeURL)
+		go func() {
+			select {
+			case <-a.env.Abort:
+				w.Abort()
+			case <-statusCtx.Done():
+			}
+		}()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				writeStatus(a.env.Stderr, a.env.Terminal, w.Stats())
+			case <-statusCtx.Done():
+				if a.env.Terminal {
+					fmt.Fprintln(a.env.Stderr)
+				}
+				fmt.Fprintln(a.env.Stderr, "worker stopped: "+statusLine(w.Stats()))
+				return
+			}
+		}
+	}()
+	err = worker.Run(ctx, cfg, b, opts...)
+	stopStatus()
+	<-statusDone
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+// statusLine summarises a worker's stats on one line.
+func statusLine(s worker.Stats) string {
+	rate := 0.0
+	if m := s.Uptime.Minutes(); m > 0 {
+		rate = float64(s.Done) / m
+	}
+	return fmt.Sprintf("jobs %d done, %d faulted, %d in flight; %.2f kudos; %.1f jobs/min; up %s",
+		s.Done, s.Faulted, s.InFlight, s.Kudos, rate, s.Uptime.Round(time.Second))
+}
+
+func writeStatus(w io.Writer, terminal bool, s worker.Stats) {
+	if terminal {
+		fmt.Fprintf(w, "\r\033[K%s", statusLine(s))
+		return
+	}
+	fmt.Fprintln(w, statusLine(s))
+}
