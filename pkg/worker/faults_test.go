@@ -282,6 +282,9 @@ func TestGracefulShutdownDrains(t *testing.T) {
 	waitFor(t, "the queue to fill", func() bool { return w.Stats().Popped >= 3 })
 	done := make(chan error)
 	go func() { done <- stop() }()
+	// The queued jobs are handed back as soon as the stop is seen; only then may the running
+	// job finish (releasing it earlier would let a queued job start first).
+	waitFor(t, "the queued jobs handed back", func() bool { st := w.Stats(); return st.Faulted == st.Popped-1 })
 	close(release)
 	require.NoError(t, <-done)
 	st := w.Stats()
