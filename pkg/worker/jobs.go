@@ -208,6 +208,7 @@ func (j *imageJob) execute(ctx context.Context, w *Worker) error {
 			}
 			j.meta[id] = md
 		}
+		w.st.imageSteps.Add(int64(derefInt(j.job.Params.Steps, defaultImageSteps) * len(ids)))
 		return j.toPendingSubmit(true)
 	})
 }
@@ -286,6 +287,9 @@ func (j *textJob) execute(ctx context.Context, w *Worker) error {
 		return j.toPendingSubmit(false)
 	})
 }
+
+// defaultImageSteps is the server's step count for a job that does not say.
+const defaultImageSteps = 30
 
 func derefInt(p *int, def int) int {
 	if p == nil {

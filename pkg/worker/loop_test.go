@@ -224,3 +224,17 @@ func TestWorkerServesImages(t *testing.T) {
 		})
 	}
 }
+
+func TestImageStepsForItPerSecond(t *testing.T) {
+	h := newHarness(t)
+	h.submitImages(t, 2, false) // 1 step each (see submitImages)
+	w, err := New(h.owner, imageSettings(), Backends{Image: &fakeImage{}})
+	require.NoError(t, err)
+	stop := runWorker(t, w)
+	waitFor(t, "two jobs", func() bool { return w.Stats().Done == 2 })
+	require.NoError(t, stop())
+	st := w.Stats()
+	assert.Equal(t, int64(2), st.ImageSteps)
+	assert.Positive(t, st.ItPerSecond())
+	assert.Zero(t, Stats{}.ItPerSecond())
+}

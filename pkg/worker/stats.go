@@ -27,6 +27,9 @@ type Stats struct {
 	SubmitRetries, UploadErrors, Duplicates, Gone, Refused, Expired int64
 	// Stuck counts jobs given up on by the watchdog; Pauses the consecutive-failure pauses.
 	Stuck, Pauses int64
+	// ImageSteps adds up the sampling steps of the images generated (steps × images), the
+	// "it" of a worker's it/s.
+	ImageSteps int64
 	// TimeInState adds up the time jobs spent in each state.
 	TimeInState map[State]time.Duration
 	// Uptime is the time since the worker was built.
@@ -37,7 +40,7 @@ type stats struct {
 	started                                                         time.Time
 	popped, done, faulted, submitted, emptyPops, popErrors          atomic.Int64
 	submitRetries, uploadErrors, duplicates, gone, refused, expired atomic.Int64
-	stuck, pauses, abandoned                                        atomic.Int64
+	stuck, pauses, abandoned, imageSteps                            atomic.Int64
 	image, text, alchemy                                            atomic.Int64
 	kudosBits                                                       atomic.Uint64
 	mu                                                              sync.Mutex
@@ -76,6 +79,14 @@ func (s *stats) addDurations(d map[State]time.Duration) {
 	}
 }
 
+// ItPerSecond is the image steps generated per second of uptime.
+func (s Stats) ItPerSecond() float64 {
+	if sec := s.Uptime.Seconds(); sec > 0 {
+		return float64(s.ImageSteps) / sec
+	}
+	return 0
+}
+
 // Stats returns a snapshot of the worker's counters.
 func (w *Worker) Stats() Stats {
 	s := &w.st
@@ -86,7 +97,7 @@ func (w *Worker) Stats() Stats {
 		EmptyPops: s.emptyPops.Load(), PopErrors: s.popErrors.Load(),
 		SubmitRetries: s.submitRetries.Load(), UploadErrors: s.uploadErrors.Load(), Duplicates: s.duplicates.Load(),
 		Gone: s.gone.Load(), Refused: s.refused.Load(), Expired: s.expired.Load(),
-		Stuck: s.stuck.Load(), Pauses: s.pauses.Load(),
+		Stuck: s.stuck.Load(), Pauses: s.pauses.Load(), ImageSteps: s.imageSteps.Load(),
 		Uptime: time.Since(s.started),
 	}
 	out.InFlight = out.Popped - out.Done - out.Faulted - out.Abandoned

@@ -196,8 +196,8 @@ func statusLine(s worker.Stats) string {
 	if m := s.Uptime.Minutes(); m > 0 {
 		rate = float64(s.Done) / m
 	}
-	return fmt.Sprintf("jobs %d done, %d faulted, %d in flight; %.2f kudos; %.1f jobs/min; up %s",
-		s.Done, s.Faulted, s.InFlight, s.Kudos, rate, s.Uptime.Round(time.Second))
+	return fmt.Sprintf("jobs %d done, %d faulted, %d in flight; %.2f kudos; %.1f jobs/min; %.1f it/s; up %s",
+		s.Done, s.Faulted, s.InFlight, s.Kudos, rate, s.ItPerSecond(), s.Uptime.Round(time.Second))
 }
 
 func writeStatus(w io.Writer, terminal bool, s worker.Stats) {
