@@ -457,3 +457,17 @@ func TestJobGoneIsNotAFault(t *testing.T) {
 	st = w.Stats()
 	assert.Equal(t, st.Popped, st.Done+st.Faulted+st.Abandoned)
 }
+
+// TestAbortWithoutStopStopsEverything: Abort while Run's context is still live also stops the
+// pops, and Run returns.
+func TestAbortWithoutStopStopsEverything(t *testing.T) {
+	h := newHarness(t)
+	w, err := New(h.owner, imageSettings(), Backends{Image: &fakeImage{}})
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(context.Background()) }()
+	waitFor(t, "a pop", func() bool { return w.Stats().EmptyPops > 0 })
+	w.Abort()
+	require.NoError(t, <-done)
+	assert.Zero(t, w.Stats().PopErrors, "pops stopped rather than failing on a cancelled context")
+}

@@ -35,6 +35,7 @@ type Worker struct {
 	maintenance atomic.Bool
 	abortCtx    context.Context
 	abortCancel context.CancelFunc
+	stopPops    context.CancelFunc
 	jobs        sync.WaitGroup
 	running     atomic.Bool
 }
@@ -56,12 +57,15 @@ func New(c *horde.Client, s Settings, b Backends) (*Worker, error) {
 	return w, nil
 }
 
-// Abort ends a graceful shutdown at once: running jobs are cancelled and reported faulted.
-// It is what a second Ctrl-C should call. Abort before Run has no effect.
+// Abort stops the worker at once: no more pops, running jobs are cancelled and reported
+// faulted. It is what a second Ctrl-C should call, during the graceful shutdown that
+// cancelling Run's context starts; called earlier, it starts that shutdown too. Abort before
+// Run has no effect.
 func (w *Worker) Abort() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.abortCancel != nil {
+		w.stopPops()
 		w.abortCancel()
 	}
 }
@@ -77,10 +81,12 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	// Jobs outlive ctx: they drain on a context that only the drain timeout or Abort ends.
 	abortCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	ctx, stopPops := context.WithCancel(ctx)
 	w.mu.Lock()
-	w.abortCtx, w.abortCancel = abortCtx, cancel
+	w.abortCtx, w.abortCancel, w.stopPops = abortCtx, cancel, stopPops
 	w.mu.Unlock()
 	defer cancel()
+	defer stopPops()
 
 	w.logStart(ctx)
 	var pops sync.WaitGroup
