@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
-	_ "image/png"
-	"net/http" // the alchemy source may be PNG
+	_ "image/png" // the alchemy source may be PNG
+	"net/http"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
