@@ -197,15 +197,11 @@ func (s *Server) handleInterrogatePop(r *http.Request) (int, any) {
 	if _, e := decodeBody(r, &in); e != nil {
 		return 0, e
 	}
-	if in.Amount != nil {
-		if e := intRange("amount", *in.Amount, 1, 256); e != nil {
-			return 0, e
-		}
+	if e := optRange("amount", in.Amount, 1, 256); e != nil {
+		return 0, e
 	}
-	if in.MaxTiles != nil {
-		if e := intRange("max_tiles", *in.MaxTiles, 1, 256); e != nil {
-			return 0, e
-		}
+	if e := optRange("max_tiles", in.MaxTiles, 1, 256); e != nil {
+		return 0, e
 	}
 	if r.Header.Get("apikey") == "" {
 		return 0, missingAPIKey(helpRegisteredKey)

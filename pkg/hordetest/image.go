@@ -116,10 +116,8 @@ func validateImageInput(in *gen.GenerationInputStable, promptPresent bool) *apiE
 		min, max int
 	}{{"steps", p.Steps, 1, 500}, {"n", p.N, 1, 20}, {"clip_skip", p.ClipSkip, 1, 12}, {"seed_variation", p.SeedVariation, 1, 1000}}
 	for _, c := range checks {
-		if c.v != nil {
-			if e := intRange("params."+c.name, *c.v, c.min, c.max); e != nil {
-				return e
-			}
+		if e := optRange("params."+c.name, c.v, c.min, c.max); e != nil {
+			return e
 		}
 	}
 	if p.CFGScale != nil && (*p.CFGScale < 0 || *p.CFGScale > 100) {
@@ -171,6 +169,14 @@ func intRange(field string, v, min, max int) *apiError {
 		return validationErr(field, fmt.Sprintf("%d is greater than the maximum of %d", v, max))
 	}
 	return nil
+}
+
+// optRange is intRange for an optional field: an absent value passes.
+func optRange(field string, v *int, min, max int) *apiError {
+	if v == nil {
+		return nil
+	}
+	return intRange(field, *v, min, max)
 }
 
 // seedToInt turns a seed text into the server's integer seed.
@@ -715,15 +721,11 @@ func (s *Server) handleImagePop(r *http.Request) (int, any) {
 	if _, e := decodeBody(r, &in); e != nil {
 		return 0, e
 	}
-	if in.Amount != nil {
-		if e := intRange("amount", *in.Amount, 1, 20); e != nil {
-			return 0, e
-		}
+	if e := optRange("amount", in.Amount, 1, 20); e != nil {
+		return 0, e
 	}
-	if in.Threads != nil {
-		if e := intRange("threads", *in.Threads, 1, 50); e != nil {
-			return 0, e
-		}
+	if e := optRange("threads", in.Threads, 1, 50); e != nil {
+		return 0, e
 	}
 	if r.Header.Get("apikey") == "" {
 		return 0, missingAPIKey(helpRegisteredKey)

@@ -87,10 +87,8 @@ func (s *Server) handleTextAsync(r *http.Request) (int, any) {
 		min, max int
 	}{{"n", p.N, 1, 20}, {"max_length", p.MaxLength, 16, 4096}, {"max_context_length", p.MaxContextLength, 80, 1048576}}
 	for _, c := range checks {
-		if c.v != nil {
-			if e := intRange("params."+c.name, *c.v, c.min, c.max); e != nil {
-				return 0, e
-			}
+		if e := optRange("params."+c.name, c.v, c.min, c.max); e != nil {
+			return 0, e
 		}
 	}
 	if r.Header.Get("apikey") == "" {
@@ -259,10 +257,8 @@ func (s *Server) handleTextPop(r *http.Request) (int, any) {
 	if _, e := decodeBody(r, &in); e != nil {
 		return 0, e
 	}
-	if in.Amount != nil {
-		if e := intRange("amount", *in.Amount, 1, 20); e != nil {
-			return 0, e
-		}
+	if e := optRange("amount", in.Amount, 1, 20); e != nil {
+		return 0, e
 	}
 	if r.Header.Get("apikey") == "" {
 		return 0, missingAPIKey(helpRegisteredKey)
