@@ -59,6 +59,9 @@ func Fixups() []Fixup {
 		{"auth-headers-to-security", 9,
 			"apikey, Client-Agent and X-Fields header parameters become an apikey security scheme (required, optional or none)",
 			authHeadersToSecurity},
+		{"find-user-requires-key", 9,
+			"GET /v2/find_user takes a required key: the server answers 401 without one, though the document marks it optional",
+			findUserRequiresKey},
 		{"error-body-shape", 11,
 			"RequestError.rc is optional (schema failures and limiter 429s carry none) and RequestError has the errors map",
 			errorBodyShape},
@@ -522,4 +525,20 @@ func returnCodesTheServerRaises(doc *openapi2.T) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// findUserRequiresKey: find_user answers "who owns this key"; without a key the server answers
+// 401 InvalidAPIKey (server-behaviour.md §7), yet its apikey header is documented as optional.
+// Runs after auth-headers-to-security.
+func findUserRequiresKey(doc *openapi2.T) (int, error) {
+	op := operation(doc, "GET", "/v2/find_user")
+	if op == nil || op.Security == nil {
+		return 0, nil
+	}
+	required := openapi2.SecurityRequirements{{SecuritySchemeName: {}}}
+	if reflect.DeepEqual(*op.Security, required) {
+		return 0, nil
+	}
+	op.Security = &required
+	return 1, nil
 }

@@ -195,6 +195,15 @@ func TestFixups(t *testing.T) {
 		assert.Equal(t, "apikey", doc.SecurityDefinitions["apikey"].Name)
 	})
 
+	t.Run("find-user-requires-key", func(t *testing.T) {
+		doc := swagger(t, "", `{"/v2/find_user":{"get":`+op("get_find_user",
+			`[{"name":"apikey","in":"header","type":"string","required":false}]`, "")+`}}`)
+		apply(t, "auth-headers-to-security", doc, 1)
+		assert.Equal(t, openapi2.SecurityRequirements{{}, {"apikey": {}}}, *doc.Paths["/v2/find_user"].Get.Security)
+		apply(t, "find-user-requires-key", doc, 1)
+		assert.Equal(t, openapi2.SecurityRequirements{{"apikey": {}}}, *doc.Paths["/v2/find_user"].Get.Security)
+	})
+
 	t.Run("error-body-shape", func(t *testing.T) {
 		doc := swagger(t, `{
 			"RequestError":{"type":"object","required":["rc"],"properties":{"message":{"type":"string"},"rc":{"type":"string"}}},
@@ -340,6 +349,7 @@ func TestConvertUpstream(t *testing.T) {
 	require.Equal(t, openapi3.SecurityRequirements{{"apikey": {}}}, security("POST", "/v2/generate/async"))
 	require.Equal(t, openapi3.SecurityRequirements{{}, {"apikey": {}}}, security("GET", "/v2/status/modes"))
 	require.Empty(t, security("GET", "/v2/status/heartbeat"))
+	require.Equal(t, openapi3.SecurityRequirements{{"apikey": {}}}, security("GET", "/v2/find_user"))
 	kudos := doc.Paths.Find("/v2/kudos/transfer").Post
 	require.NotNil(t, kudos.Parameters.GetByInAndName("header", "Idempotency-Key"))
 }

@@ -103,13 +103,6 @@ var serverLimits = map[string][]limit{
 	"DELETE /v2/collections/{collection_id}":   {perID(perSecond(2)), perID(perMinute(90))},
 }
 
-// keyOverrides correct the document's key policy where the server disagrees with it.
-var keyOverrides = map[string]keyPolicy{
-	// The document marks the key optional, but without one the server answers 401
-	// InvalidAPIKey (server-behaviour.md §7): find_user is "who am I", so it always needs one.
-	"GET /v2/find_user": keyRequired,
-}
-
 // defaultLimits apply to routes without their own: 90 per minute.
 var defaultLimits = []limit{perMinute(90)}
 
@@ -144,9 +137,6 @@ var loadRoutes = sync.OnceValues(func() (*routeTable, error) {
 				continue
 			}
 			r := route{method: m, template: path, segments: strings.Split(path, "/"), key: policyOf(op.Security)}
-			if k, ok := keyOverrides[m+" "+path]; ok {
-				r.key = k
-			}
 			var ok bool
 			if r.limits, ok = serverLimits[m+" "+path]; !ok {
 				r.limits = defaultLimits
