@@ -3,7 +3,7 @@ GO        ?= go
 # Hand-written packages: everything but the generated client.
 HANDWRITTEN = $(shell $(GO) list ./... | grep -v '/gen$$')
 
-.PHONY: help generate check-generated strict test lint bench fuzz ci
+.PHONY: help generate check-generated strict test lint stress bench fuzz ci
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -28,6 +28,9 @@ lint: ## go vet, gofmt and staticcheck
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; \
 		if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) run honnef.co/go/tools/cmd/staticcheck $(HANDWRITTEN)
+
+stress: ## STRESS_RUNS (3) concurrent `go test -race -count=STRESS_COUNT` (2) runs of STRESS_PKGS (./...)
+	bash .ci/stress
 
 bench: ## benchmarks with allocation counts
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -161,6 +161,12 @@ func (w *Worker) popLoop(ctx context.Context, kind Kind) {
 		if !w.acquireSlot(ctx) {
 			return
 		}
+		// The slot may have been freed by the very failure that started a pause: look again,
+		// so that no pop goes out after the pause began.
+		if w.pauseLeft() > 0 {
+			w.releaseSlot()
+			continue
+		}
 		// An alchemy pop may return several forms: ask for as many as there are free slots.
 		held := 1
 		for held < w.popAmount(kind) && w.tryAcquireSlot() {

@@ -57,6 +57,8 @@ func TestTextBridgeServesTextJobs(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- w.Run(ctx) }()
+	// The Horde refuses a request that no worker it knows can serve: wait for the first pop.
+	waitForCall(t, srv, "post_text_job_pop")
 
 	res, err := alice.GenerateText(context.Background(), gen.GenerationInputKobold{
 		Prompt: ptr("Once upon a time"), Models: []string{"koboldcpp/tiny"},
@@ -74,4 +76,21 @@ func TestTextBridgeServesTextJobs(t *testing.T) {
 	assert.EqualValues(t, 64, sent[0]["max_tokens"])
 	assert.EqualValues(t, 0.7, sent[0]["temperature"])
 	assert.EqualValues(t, 0.9, sent[0]["top_p"])
+}
+
+// waitForCall waits until srv has answered an operation successfully.
+func waitForCall(t *testing.T, srv *hordetest.Server, operation string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		for _, c := range srv.Calls() {
+			if c.Operation == operation && c.Status == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for a successful %s", operation)
+		}
+		time.Sleep(2 * time.Millisecond) // polling with a deadline
+	}
 }
