@@ -11,10 +11,12 @@ help: ## list the targets
 generate: ## convert api/swagger.json and regenerate gen/
 	$(GO) generate ./...
 
-check-generated: generate ## regenerate and fail if api/ or gen/ changed
-	@if [ -n "$$(git status --porcelain -- api gen)" ]; then \
-		echo "go generate ./... changed api/ or gen/; commit the regenerated files:"; \
-		git status --porcelain -- api gen; git --no-pager diff --stat -- api gen; exit 1; \
+GENERATED = api gen internal/routes
+
+check-generated: generate ## regenerate and fail if api/, gen/ or the route table changed
+	@if [ -n "$$(git status --porcelain -- $(GENERATED))" ]; then \
+		echo "go generate ./... changed generated files; commit them:"; \
+		git status --porcelain -- $(GENERATED); git --no-pager diff --stat -- $(GENERATED); exit 1; \
 	fi
 
 strict: ## convert in strict mode: every fix-up must still repair something upstream

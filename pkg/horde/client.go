@@ -37,16 +37,15 @@ import (
 // status is not 2xx: APIErrorFromResponse turns them into *APIError. The methods defined on
 // Client itself return *APIError for every non-2xx answer.
 type Client struct {
-	*gen.ClientWithResponses
+	raw *gen.ClientWithResponses
 
-	cfg       config
-	base      *url.URL
-	hc        *http.Client // carries Horde requests: redirects strip the key off-host
-	download  *http.Client // carries image downloads: never sees the key
-	routes    *routeTable
-	limiters  *limiters
-	log       *slog.Logger
-	rateState atomic.Pointer[RateState]
+	cfg      config
+	base     *url.URL
+	hc       *http.Client // carries Horde requests: redirects strip the key off-host
+	download *http.Client // carries image downloads: never sees the key
+	routes   *routeTable
+	limiters *limiters
+	log      *slog.Logger
 
 	agentValue, keyValue []string // header values, built once
 }
@@ -69,11 +68,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, optionError("WithBaseURL", "%v", err)
 	}
-	routes, err := loadRoutes()
-	if err != nil {
-		return nil, err
-	}
-	c := &Client{cfg: cfg, base: base, routes: routes, limiters: newLimiters(), log: cfg.logger,
+	c := &Client{cfg: cfg, base: base, routes: loadRoutes(), limiters: newLimiters(), log: cfg.logger,
 		agentValue: []string{cfg.agent}, keyValue: []string{cfg.apiKey}}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -104,23 +99,21 @@ func NewClient(opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("horde: creating the client: %w", err)
 	}
-	c.ClientWithResponses = gc
+	c.raw = gc
 	return c, nil
 }
+
+// Raw returns the generated client underneath, for what the methods of Client do not cover (a
+// request editor, a body the typed methods cannot express). Its requests go through the same
+// key, agent, retry and rate-limit handling, but its responses are not errors when their status
+// is not 2xx: check them, or turn them into *APIError with APIErrorFromResponse.
+func (c *Client) Raw() *gen.ClientWithResponses { return c.raw }
 
 // BaseURL returns the API root the client talks to.
 func (c *Client) BaseURL() string { return c.base.String() }
 
 // ClientAgent returns the Client-Agent the client sends.
 func (c *Client) ClientAgent() string { return c.cfg.agent }
-
-// LastRateState returns the rate-limit state the server last reported, if it reported any.
-func (c *Client) LastRateState() (RateState, bool) {
-	if st := c.rateState.Load(); st != nil {
-		return *st, true
-	}
-	return RateState{}, false
-}
 
 const (
 	// Canonical forms: the code writes the header map directly. TestHeaderKeysAreCanonical
@@ -152,6 +145,16 @@ type noRetryKey struct{}
 // for callers that retry by their own rules, such as a worker's pop and submit.
 func WithoutRetry(ctx context.Context) context.Context {
 	return context.WithValue(ctx, noRetryKey{}, true)
+}
+
+type rateStateKey struct{}
+
+// WithRateState returns a context that records the rate-limit state the server reports for
+// the call made with it: after the call, *st holds the X-RateLimit-* view of that call's answer
+// (st.Limit is 0 when the server sent none). The state belongs to the call, not to the client,
+// so concurrent calls never see each other's; give each call its own RateState.
+func WithRateState(ctx context.Context, st *RateState) context.Context {
+	return context.WithValue(ctx, rateStateKey{}, st)
 }
 
 // doer is the gen.HttpRequestDoer through which every generated request goes.
@@ -204,10 +207,10 @@ func (d doer) Do(req *http.Request) (*http.Response, error) {
 			}
 			continue
 		}
-		if horde && resp.Header.Get("X-RateLimit-Limit") != "" {
+		if dst, _ := ctx.Value(rateStateKey{}).(*RateState); dst != nil && horde && resp.Header.Get("X-RateLimit-Limit") != "" {
 			if st, ok := parseRateState(resp.Header, time.Now()); ok {
 				st.Route = opName(req, rt)
-				c.rateState.Store(&st)
+				*dst = st
 			}
 		}
 		retryAfter, retry := c.shouldRetry(req, resp, safe)

@@ -89,19 +89,19 @@ func TestHeadersPerOperation(t *testing.T) {
 		wantNone bool
 	}{
 		{"no-auth operation, key configured", []Option{WithAPIKey(secretKey)},
-			func(c *Client) error { return noBody(c.GetHeartbeatWithResponse(context.Background())) },
+			func(c *Client) error { return noBody(c.raw.GetHeartbeatWithResponse(context.Background())) },
 			"/v2/status/heartbeat", "", true},
 		{"required key, configured", []Option{WithAPIKey(secretKey)},
-			func(c *Client) error { return noBody(c.GetFindUserWithResponse(context.Background())) },
+			func(c *Client) error { return noBody(c.raw.GetFindUserWithResponse(context.Background())) },
 			"/v2/find_user", secretKey, false},
 		{"required key, anonymous default", nil,
-			func(c *Client) error { return noBody(c.GetFindUserWithResponse(context.Background())) },
+			func(c *Client) error { return noBody(c.raw.GetFindUserWithResponse(context.Background())) },
 			"/v2/find_user", AnonymousAPIKey, false},
 		{"optional key, configured", []Option{WithAPIKey(secretKey)},
-			func(c *Client) error { return noBody(c.GetHordeModesWithResponse(context.Background())) },
+			func(c *Client) error { return noBody(c.raw.GetHordeModesWithResponse(context.Background())) },
 			"/v2/status/modes", secretKey, false},
 		{"optional key, not configured: no anonymous key (it would earn a 403)", nil,
-			func(c *Client) error { return noBody(c.GetHordeModesWithResponse(context.Background())) },
+			func(c *Client) error { return noBody(c.raw.GetHordeModesWithResponse(context.Background())) },
 			"/v2/status/modes", "", true},
 	}
 	for _, tt := range tests {
@@ -139,12 +139,12 @@ func TestKeyNeverLeavesTheHorde(t *testing.T) {
 	r2.handle("GET /bucket/img.webp", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("RIFF....WEBP")) })
 
 	c := newTestClient(t, f, map[string]http.Handler{"evil.test": evil, "r2.test": r2}, WithAPIKey(secretKey))
-	_ = noBody(c.GetFindUserWithResponse(context.Background()))
+	_ = noBody(c.raw.GetFindUserWithResponse(context.Background()))
 	require.Len(t, evil.requests(), 1)
 	assert.Empty(t, evil.requests()[0].Header.Get("apikey"), "the key followed a redirect to another host")
 	assert.Empty(t, evil.requests()[0].Header.Get("Client-Agent"), "the agent is the Horde's business only")
 
-	require.NoError(t, noBody(c.GetUserSingleWithResponse(context.Background(), "1")))
+	require.NoError(t, noBody(c.raw.GetUserSingleWithResponse(context.Background(), "1")))
 	assert.Equal(t, secretKey, f.requests()[len(f.requests())-1].Header.Get("apikey"))
 
 	data, err := c.Download(context.Background(), "http://r2.test/bucket/img.webp?X-Amz-Signature=abc")
@@ -160,7 +160,7 @@ func TestKeyNeverLogged(t *testing.T) {
 	c := newTestClient(t, f, nil, WithAPIKey(secretKey),
 		WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 		WithRetryPolicy(RetryPolicy{MaxAttempts: 3}))
-	err := noBody(c.GetFindUserWithResponse(context.Background()))
+	err := noBody(c.raw.GetFindUserWithResponse(context.Background()))
 	require.Error(t, err)
 	assert.Contains(t, logs.String(), "retrying")
 	assert.NotContains(t, logs.String(), secretKey)
@@ -179,39 +179,41 @@ func TestRetries(t *testing.T) {
 		hits   int
 	}{
 		{"GET 503 is retried", 503, map[string]any{"message": "x"},
-			func(c *Client) error { return noBody(c.GetHeartbeatWithResponse(context.Background())) }, "GET /v2/status/heartbeat", 3},
+			func(c *Client) error { return noBody(c.raw.GetHeartbeatWithResponse(context.Background())) }, "GET /v2/status/heartbeat", 3},
 		{"GET 502 is retried", 502, nil,
-			func(c *Client) error { return noBody(c.GetHeartbeatWithResponse(context.Background())) }, "GET /v2/status/heartbeat", 3},
+			func(c *Client) error { return noBody(c.raw.GetHeartbeatWithResponse(context.Background())) }, "GET /v2/status/heartbeat", 3},
 		{"GET limiter 429 is retried", 429, map[string]any{"message": "2 per 1 second"},
-			func(c *Client) error { return noBody(c.GetHeartbeatWithResponse(context.Background())) }, "GET /v2/status/heartbeat", 3},
+			func(c *Client) error { return noBody(c.raw.GetHeartbeatWithResponse(context.Background())) }, "GET /v2/status/heartbeat", 3},
 		{"GET 500 is not retried", 500, map[string]any{"message": "Internal Server Error"},
-			func(c *Client) error { return noBody(c.GetHeartbeatWithResponse(context.Background())) }, "GET /v2/status/heartbeat", 1},
+			func(c *Client) error { return noBody(c.raw.GetHeartbeatWithResponse(context.Background())) }, "GET /v2/status/heartbeat", 1},
 		{"GET 404 is not retried", 404, map[string]any{"message": "x", "rc": "RequestNotFound"},
-			func(c *Client) error { return noBody(c.GetImageAsyncCheckWithResponse(context.Background(), "id")) }, "GET /v2/generate/check/id", 1},
+			func(c *Client) error { return noBody(c.raw.GetImageAsyncCheckWithResponse(context.Background(), "id")) }, "GET /v2/generate/check/id", 1},
 		{"DELETE 503 is retried", 503, nil,
-			func(c *Client) error { return noBody(c.DeleteImageAsyncStatusWithResponse(context.Background(), "id")) }, "DELETE /v2/generate/status/id", 3},
+			func(c *Client) error {
+				return noBody(c.raw.DeleteImageAsyncStatusWithResponse(context.Background(), "id"))
+			}, "DELETE /v2/generate/status/id", 3},
 		{"async POST 503 is never retried", 503, nil,
 			func(c *Client) error {
-				return noBody(c.PostImageAsyncGenerateWithResponse(context.Background(), gen.GenerationInputStable{Prompt: "x"}))
+				return noBody(c.raw.PostImageAsyncGenerateWithResponse(context.Background(), gen.GenerationInputStable{Prompt: "x"}))
 			}, "POST /v2/generate/async", 1},
 		{"async POST limiter 429 is never retried", 429, map[string]any{"message": "2 per 1 second"},
 			func(c *Client) error {
-				return noBody(c.PostTextAsyncGenerateWithResponse(context.Background(), gen.GenerationInputKobold{Prompt: ptr("x")}))
+				return noBody(c.raw.PostTextAsyncGenerateWithResponse(context.Background(), gen.GenerationInputKobold{Prompt: ptr("x")}))
 			}, "POST /v2/generate/text/async", 1},
 		{"TooManyPrompts is never retried", 429, map[string]any{"message": "too many", "rc": "TooManyPrompts"},
-			func(c *Client) error { return noBody(c.GetHeartbeatWithResponse(context.Background())) }, "GET /v2/status/heartbeat", 1},
+			func(c *Client) error { return noBody(c.raw.GetHeartbeatWithResponse(context.Background())) }, "GET /v2/status/heartbeat", 1},
 		{"POST with an Idempotency-Key is retried", 503, nil,
 			func(c *Client) error {
-				return noBody(c.PostTransferKudosWithResponse(context.Background(),
+				return noBody(c.raw.PostTransferKudosWithResponse(context.Background(),
 					&gen.PostTransferKudosParams{IdempotencyKey: ptr("k1")}, gen.PostTransferKudosJSONRequestBody{Username: ptr("a#1"), Amount: ptr(1)}))
 			}, "POST /v2/kudos/transfer", 3},
 		{"POST without an Idempotency-Key is not retried", 503, nil,
 			func(c *Client) error {
-				return noBody(c.PostTransferKudosWithResponse(context.Background(), nil, gen.PostTransferKudosJSONRequestBody{Username: ptr("a#1"), Amount: ptr(1)}))
+				return noBody(c.raw.PostTransferKudosWithResponse(context.Background(), nil, gen.PostTransferKudosJSONRequestBody{Username: ptr("a#1"), Amount: ptr(1)}))
 			}, "POST /v2/kudos/transfer", 1},
 		{"PATCH is not retried", 503, nil,
 			func(c *Client) error {
-				return noBody(c.PatchTeamSingleWithResponse(context.Background(), "t", gen.PatchTeamSingleJSONRequestBody{}))
+				return noBody(c.raw.PatchTeamSingleWithResponse(context.Background(), "t", gen.PatchTeamSingleJSONRequestBody{}))
 			}, "PATCH /v2/teams/t", 1},
 	}
 	for _, tt := range tests {
@@ -247,7 +249,7 @@ func TestRetryAfterIsWaited(t *testing.T) {
 		})
 		c := newTestClient(t, f, nil, WithRateLimiting(false),
 			WithRetryPolicy(RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Minute}))
-		require.NoError(t, noBody(c.GetUsersWithResponse(context.Background(), nil)))
+		require.NoError(t, noBody(c.raw.GetUsersWithResponse(context.Background(), nil)))
 		require.Len(t, times, 2)
 		assert.GreaterOrEqual(t, times[1].Sub(times[0]), 7*time.Second)
 	})
@@ -266,7 +268,7 @@ func TestRetryGivesUpBeforeTheDeadline(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		start := time.Now()
-		err := noBody(c.GetUsersWithResponse(ctx, nil))
+		err := noBody(c.raw.GetUsersWithResponse(ctx, nil))
 		require.Error(t, err)
 		assert.Less(t, time.Since(start), time.Second)
 		assert.Equal(t, 1, f.count("GET", "/v2/users"))
@@ -284,7 +286,7 @@ func TestContextCancelStopsAWait(t *testing.T) {
 		c := newTestClient(t, f, nil, WithRateLimiting(false))
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error)
-		go func() { done <- noBody(c.GetUsersWithResponse(ctx, nil)) }()
+		go func() { done <- noBody(c.raw.GetUsersWithResponse(ctx, nil)) }()
 		synctest.Wait() // the call is now waiting to retry
 		start := time.Now()
 		cancel()
@@ -303,7 +305,7 @@ func TestTransportErrorsBeforeWriteAreRetried(t *testing.T) {
 		flaky := &flakyTransport{next: &memTransport{hosts: map[string]http.Handler{fakeHost: f}}, failures: 2}
 		c, err := NewClient(WithBaseURL("http://"+fakeHost+"/api/"), WithHTTPClient(&http.Client{Transport: flaky}))
 		require.NoError(t, err)
-		r, err := c.PostImageAsyncGenerateWithResponse(context.Background(), gen.GenerationInputStable{Prompt: "x"})
+		r, err := c.raw.PostImageAsyncGenerateWithResponse(context.Background(), gen.GenerationInputStable{Prompt: "x"})
 		require.NoError(t, err)
 		assert.Equal(t, 202, r.StatusCode())
 		assert.Equal(t, 3, flaky.calls)
@@ -330,7 +332,7 @@ func TestTransportErrorSaysWhichOperation(t *testing.T) {
 	c, err := NewClient(WithBaseURL("http://nowhere.test/api/"),
 		WithHTTPClient(&http.Client{Transport: &memTransport{hosts: map[string]http.Handler{}}}), WithoutRetries())
 	require.NoError(t, err)
-	_, err = c.GetUserSingleWithResponse(context.Background(), "5")
+	_, err = c.raw.GetUserSingleWithResponse(context.Background(), "5")
 	require.ErrorContains(t, err, "GET /v2/users/{user_id}")
 }
 
@@ -347,29 +349,33 @@ func TestRequestTimeoutBoundsEachAttempt(t *testing.T) {
 		})
 		c := newTestClient(t, f, nil, WithRequestTimeout(2*time.Second), WithoutRetries())
 		start := time.Now()
-		_, err := c.GetUsersWithResponse(context.Background(), nil)
+		_, err := c.raw.GetUsersWithResponse(context.Background(), nil)
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.Equal(t, 2*time.Second, time.Since(start))
 		close(block)
 	})
 }
 
-func TestRateStateIsExposed(t *testing.T) {
+func TestRateStateIsPerCall(t *testing.T) {
 	f := newFakeHorde(t)
-	f.handle("GET /v2/users/*", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("X-RateLimit-Limit", "60")
-		w.Header().Set("X-RateLimit-Remaining", "59")
-		w.Header().Set("X-RateLimit-Reset", "1800000000")
+	f.handle("GET /v2/users/*", func(w http.ResponseWriter, r *http.Request) {
+		id := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+		if id != "3" { // user 3's answer carries no rate-limit headers
+			w.Header().Set("X-RateLimit-Limit", "60")
+			w.Header().Set("X-RateLimit-Remaining", "5"+id)
+			w.Header().Set("X-RateLimit-Reset", "1800000000")
+		}
 		writeJSON(w, 200, map[string]any{"id": 1})
 	})
 	c := newTestClient(t, f, nil)
-	_, ok := c.LastRateState()
-	assert.False(t, ok)
-	require.NoError(t, noBody(c.GetUserSingleWithResponse(context.Background(), "1")))
-	st, ok := c.LastRateState()
-	require.True(t, ok)
-	assert.Equal(t, RateState{Route: "GET /v2/users/{user_id}", Limit: 60, Remaining: 59,
-		Reset: time.Unix(1800000000, 0), Seen: st.Seen}, st)
+	var first, second, none RateState
+	require.NoError(t, noBody(c.raw.GetUserSingleWithResponse(WithRateState(context.Background(), &first), "1")))
+	require.NoError(t, noBody(c.raw.GetUserSingleWithResponse(WithRateState(context.Background(), &second), "2")))
+	require.NoError(t, noBody(c.raw.GetUserSingleWithResponse(WithRateState(context.Background(), &none), "3")))
+	assert.Equal(t, RateState{Route: "GET /v2/users/{user_id}", Limit: 60, Remaining: 51,
+		Reset: time.Unix(1800000000, 0), Seen: first.Seen}, first)
+	assert.Equal(t, 52, second.Remaining, "each call sees its own answer")
+	assert.Equal(t, RateState{}, none)
 }
 
 func TestWithoutRetryContext(t *testing.T) {
@@ -377,7 +383,7 @@ func TestWithoutRetryContext(t *testing.T) {
 		f := newFakeHorde(t)
 		f.handle("POST /v2/generate/pop", jsonHandler(503, nil))
 		c := newTestClient(t, f, nil)
-		err := noBody(c.PostImageJobPopWithResponse(WithoutRetry(context.Background()), gen.PopInputStable{}))
+		err := noBody(c.raw.PostImageJobPopWithResponse(WithoutRetry(context.Background()), gen.PopInputStable{}))
 		require.Error(t, err)
 		assert.Equal(t, 1, f.count("POST", "/v2/generate/pop"))
 	})
@@ -398,7 +404,7 @@ func TestCallerKeyHeaderIsReplaced(t *testing.T) {
 		req.Header.Set("apikey", "caller-key")
 		return nil
 	}
-	require.NoError(t, noBody(c.GetHeartbeatWithResponse(context.Background(), editor)))
+	require.NoError(t, noBody(c.raw.GetHeartbeatWithResponse(context.Background(), editor)))
 	assert.Empty(t, f.requests()[0].Header.Values("apikey"))
 }
 

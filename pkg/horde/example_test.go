@@ -13,6 +13,7 @@ import (
 	"github.com/horde-go/horde/gen"
 	"github.com/horde-go/horde/pkg/horde"
 	"github.com/horde-go/horde/pkg/hordetest"
+	"github.com/horde-go/horde/pkg/params"
 )
 
 // fakeHorde is a stand-in for the AI Horde that answers one image request at once.
@@ -58,7 +59,7 @@ func ExampleClient_GenerateImage() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	res, err := c.GenerateImage(context.Background(), gen.GenerationInputStable{Prompt: "a lighthouse in the fog"})
+	res, err := c.GenerateImage(context.Background(), params.Image{Prompt: "a lighthouse in the fog"}, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -76,7 +77,7 @@ func ExampleOnProgress() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	res, err := c.GenerateImage(context.Background(), gen.GenerationInputStable{Prompt: "a lighthouse"},
+	res, err := c.GenerateImageBody(context.Background(), gen.GenerationInputStable{Prompt: "a lighthouse"},
 		horde.OnProgress(func(p horde.Progress) {
 			fmt.Printf("queue %d, finished %d, done %v\n", p.QueuePosition, p.Finished, p.Done)
 		}))
@@ -97,7 +98,7 @@ func ExampleAPIError() {
 		log.Fatal(err)
 	}
 
-	r, err := c.GetImageAsyncCheckWithResponse(context.Background(), "gone")
+	r, err := c.Raw().GetImageAsyncCheckWithResponse(context.Background(), "gone")
 	if err == nil {
 		err = horde.APIErrorFromResponse(r.HTTPResponse, r.Body)
 	}

@@ -34,20 +34,20 @@ type ImageResult struct {
 	Warnings []gen.RequestSingleWarning
 }
 
-// GenerateImage submits an image request, waits for it (checking at most once a second and
+// GenerateImageBody submits an image request body as it is, waits for it (checking at most once a second and
 // reading the full status once at the end) and returns the images, downloaded or decoded.
 //
 // Errors: a refused request gives the *APIError (its RC and Message say why); after the Horde
 // accepted it, a *GenerationError wrapping ErrFaulted, ErrNotPossible or the context's error,
 // returned with a result that holds whatever finished. When the context ends, the request is
-// cancelled on the Horde before GenerateImage returns.
-func (c *Client) GenerateImage(ctx context.Context, req gen.GenerationInputStable, opts ...GenerateOption) (*ImageResult, error) {
+// cancelled on the Horde before GenerateImageBody returns.
+func (c *Client) GenerateImageBody(ctx context.Context, req gen.GenerationInputStable, opts ...GenerateOption) (*ImageResult, error) {
 	return c.generateImage(ctx, noTracker{}, req, opts)
 }
 
 func (c *Client) generateImage(ctx context.Context, tr tracker, req gen.GenerationInputStable, opts []GenerateOption) (*ImageResult, error) {
 	cfg := newGenerateConfig(opts)
-	r, err := c.PostImageAsyncGenerateWithResponse(ctx, req)
+	r, err := c.raw.PostImageAsyncGenerateWithResponse(ctx, req)
 	var body *gen.RequestAsync
 	if r != nil {
 		body = r.JSON202
@@ -65,7 +65,7 @@ func (c *Client) generateImage(ctx context.Context, tr tracker, req gen.Generati
 	}
 	err = run(ctx, cfg, tr, KindImage, acc,
 		func(ctx context.Context) (Progress, error) {
-			r, err := c.GetImageAsyncCheckWithResponse(ctx, res.ID)
+			r, err := c.raw.GetImageAsyncCheckWithResponse(ctx, res.ID)
 			st, err := decoded(r, err, func(r *gen.GetImageAsyncCheckResponse) *gen.RequestStatusCheck { return r.JSON200 })
 			if err != nil {
 				return Progress{}, err
@@ -73,7 +73,7 @@ func (c *Client) generateImage(ctx context.Context, tr tracker, req gen.Generati
 			return checkProgress(KindImage, res.ID, *st), nil
 		},
 		func(ctx context.Context) error {
-			r, err := c.GetImageAsyncStatusWithResponse(ctx, res.ID)
+			r, err := c.raw.GetImageAsyncStatusWithResponse(ctx, res.ID)
 			st, err := decoded(r, err, func(r *gen.GetImageAsyncStatusResponse) *gen.RequestStatusStable { return r.JSON200 })
 			if err != nil {
 				return fmt.Errorf("reading the results: %w", err)
@@ -81,7 +81,7 @@ func (c *Client) generateImage(ctx context.Context, tr tracker, req gen.Generati
 			return collect(ctx, st)
 		},
 		func(ctx context.Context) error {
-			r, err := c.DeleteImageAsyncStatusWithResponse(ctx, res.ID)
+			r, err := c.raw.DeleteImageAsyncStatusWithResponse(ctx, res.ID)
 			st, err := decoded(r, err, func(r *gen.DeleteImageAsyncStatusResponse) *gen.RequestStatusStable { return r.JSON200 })
 			if err != nil {
 				return err
@@ -129,15 +129,15 @@ type TextResult struct {
 	Warnings []gen.RequestSingleWarning
 }
 
-// GenerateText submits a text request and waits for it. The text API has no check endpoint: the
-// status is polled within its limit (60 a minute per request). Errors as for GenerateImage.
-func (c *Client) GenerateText(ctx context.Context, req gen.GenerationInputKobold, opts ...GenerateOption) (*TextResult, error) {
+// GenerateTextBody submits a text request body as it is and waits for it. The text API has no check endpoint: the
+// status is polled within its limit (60 a minute per request). Errors as for GenerateImageBody.
+func (c *Client) GenerateTextBody(ctx context.Context, req gen.GenerationInputKobold, opts ...GenerateOption) (*TextResult, error) {
 	return c.generateText(ctx, noTracker{}, req, opts)
 }
 
 func (c *Client) generateText(ctx context.Context, tr tracker, req gen.GenerationInputKobold, opts []GenerateOption) (*TextResult, error) {
 	cfg := newGenerateConfig(opts)
-	r, err := c.PostTextAsyncGenerateWithResponse(ctx, req)
+	r, err := c.raw.PostTextAsyncGenerateWithResponse(ctx, req)
 	var body *gen.RequestAsync
 	if r != nil {
 		body = r.JSON202
@@ -161,7 +161,7 @@ func (c *Client) generateText(ctx context.Context, tr tracker, req gen.Generatio
 	}
 	err = run(ctx, cfg, tr, KindText, acc,
 		func(ctx context.Context) (Progress, error) {
-			r, err := c.GetTextAsyncStatusWithResponse(ctx, res.ID)
+			r, err := c.raw.GetTextAsyncStatusWithResponse(ctx, res.ID)
 			st, err := decoded(r, err, func(r *gen.GetTextAsyncStatusResponse) *gen.RequestStatusKobold { return r.JSON200 })
 			if err != nil {
 				return Progress{}, err
@@ -178,7 +178,7 @@ func (c *Client) generateText(ctx context.Context, tr tracker, req gen.Generatio
 			return nil
 		},
 		func(ctx context.Context) error {
-			r, err := c.DeleteTextAsyncStatusWithResponse(ctx, res.ID)
+			r, err := c.raw.DeleteTextAsyncStatusWithResponse(ctx, res.ID)
 			st, err := decoded(r, err, func(r *gen.DeleteTextAsyncStatusResponse) *gen.RequestStatusKobold { return r.JSON200 })
 			if err != nil {
 				return err
@@ -208,16 +208,16 @@ type AlchemyResult struct {
 	Message string
 }
 
-// Interrogate submits an alchemy request (captioning, interrogation, NSFW check, upscaling,
+// InterrogateBody submits an alchemy request body as it is (captioning, interrogation, NSFW check, upscaling,
 // face fixing, …) and waits for every form. Its status is polled once a second. A request whose
-// forms all faulted gives ErrFaulted; errors otherwise as for GenerateImage.
-func (c *Client) Interrogate(ctx context.Context, req gen.ModelInterrogationInputStable, opts ...GenerateOption) (*AlchemyResult, error) {
+// forms all faulted gives ErrFaulted; errors otherwise as for GenerateImageBody.
+func (c *Client) InterrogateBody(ctx context.Context, req gen.ModelInterrogationInputStable, opts ...GenerateOption) (*AlchemyResult, error) {
 	return c.interrogate(ctx, noTracker{}, req, opts)
 }
 
 func (c *Client) interrogate(ctx context.Context, tr tracker, req gen.ModelInterrogationInputStable, opts []GenerateOption) (*AlchemyResult, error) {
 	cfg := newGenerateConfig(opts)
-	r, err := c.PostInterrogateWithResponse(ctx, req)
+	r, err := c.raw.PostInterrogateWithResponse(ctx, req)
 	var body *gen.RequestAsync
 	if r != nil && r.JSON202 != nil {
 		body = &gen.RequestAsync{ID: r.JSON202.ID, Message: r.JSON202.Message}
@@ -241,7 +241,7 @@ func (c *Client) interrogate(ctx context.Context, tr tracker, req gen.ModelInter
 	var last *gen.InterrogationStatus
 	err = run(ctx, cfg, tr, KindAlchemy, acc,
 		func(ctx context.Context) (Progress, error) {
-			r, err := c.GetInterrogationStatusWithResponse(ctx, res.ID)
+			r, err := c.raw.GetInterrogationStatusWithResponse(ctx, res.ID)
 			st, err := decoded(r, err, func(r *gen.GetInterrogationStatusResponse) *gen.InterrogationStatus { return r.JSON200 })
 			if err != nil {
 				return Progress{}, err
@@ -254,7 +254,7 @@ func (c *Client) interrogate(ctx context.Context, tr tracker, req gen.ModelInter
 			return nil
 		},
 		func(ctx context.Context) error {
-			r, err := c.DeleteInterrogationStatusWithResponse(ctx, res.ID)
+			r, err := c.raw.DeleteInterrogationStatusWithResponse(ctx, res.ID)
 			st, err := decoded(r, err, func(r *gen.DeleteInterrogationStatusResponse) *gen.InterrogationStatus { return r.JSON200 })
 			if err != nil {
 				return err
@@ -290,11 +290,11 @@ func alchemyProgress(id string, st *gen.InterrogationStatus) Progress {
 	return p
 }
 
-// EstimateImageKudos asks the Horde what an image request would cost, without queueing it
+// EstimateImageKudosBody asks the Horde what an image request body would cost, without queueing it
 // (dry_run). Should a server queue it anyway, the request is cancelled at once.
-func (c *Client) EstimateImageKudos(ctx context.Context, req gen.GenerationInputStable) (float64, error) {
+func (c *Client) EstimateImageKudosBody(ctx context.Context, req gen.GenerationInputStable) (float64, error) {
 	req.DryRun = ptr(true)
-	r, err := c.PostImageAsyncGenerateWithResponse(ctx, req)
+	r, err := c.raw.PostImageAsyncGenerateWithResponse(ctx, req)
 	if err == nil && r.JSON202 != nil && r.JSON202.ID != nil {
 		_ = c.Cancel(context.WithoutCancel(ctx), KindImage, *r.JSON202.ID)
 	}
@@ -305,10 +305,10 @@ func (c *Client) EstimateImageKudos(ctx context.Context, req gen.GenerationInput
 	return est.Kudos, nil
 }
 
-// EstimateTextKudos asks the Horde what a text request would cost, without queueing it.
-func (c *Client) EstimateTextKudos(ctx context.Context, req gen.GenerationInputKobold) (float64, error) {
+// EstimateTextKudosBody asks the Horde what a text request body would cost, without queueing it.
+func (c *Client) EstimateTextKudosBody(ctx context.Context, req gen.GenerationInputKobold) (float64, error) {
 	req.DryRun = ptr(true)
-	r, err := c.PostTextAsyncGenerateWithResponse(ctx, req)
+	r, err := c.raw.PostTextAsyncGenerateWithResponse(ctx, req)
 	if err == nil && r.JSON202 != nil && r.JSON202.ID != nil {
 		_ = c.Cancel(context.WithoutCancel(ctx), KindText, *r.JSON202.ID)
 	}

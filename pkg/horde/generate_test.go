@@ -83,7 +83,7 @@ func TestGenerateImage(t *testing.T) {
 		c := newTestClient(t, f, map[string]http.Handler{"r2.test": r2Bucket(t)}, WithAPIKey(secretKey))
 
 		var progress []Progress
-		res, err := c.GenerateImage(context.Background(), imageRequest(), OnProgress(func(p Progress) { progress = append(progress, p) }))
+		res, err := c.GenerateImageBody(context.Background(), imageRequest(), OnProgress(func(p Progress) { progress = append(progress, p) }))
 		require.NoError(t, err)
 
 		require.Len(t, progress, 4)
@@ -124,7 +124,7 @@ func TestGenerateImageFaulted(t *testing.T) {
 			{"done": true, "faulted": true, "finished": 1, "restarted": 3, "is_possible": true}}, status: st}
 		s.install(f)
 		c := newTestClient(t, f, map[string]http.Handler{"r2.test": r2Bucket(t)})
-		res, err := c.GenerateImage(context.Background(), imageRequest())
+		res, err := c.GenerateImageBody(context.Background(), imageRequest())
 		require.ErrorIs(t, err, ErrFaulted)
 		var gerr *GenerationError
 		require.ErrorAs(t, err, &gerr)
@@ -144,7 +144,7 @@ func TestGenerateImageNotPossible(t *testing.T) {
 			s := &imageScript{checks: []map[string]any{impossible}, status: map[string]any{"done": false}}
 			s.install(f)
 			c := newTestClient(t, f, nil)
-			_, err := c.GenerateImage(context.Background(), imageRequest())
+			_, err := c.GenerateImageBody(context.Background(), imageRequest())
 			require.ErrorIs(t, err, ErrNotPossible)
 			var gerr *GenerationError
 			require.ErrorAs(t, err, &gerr)
@@ -159,7 +159,7 @@ func TestGenerateImageNotPossible(t *testing.T) {
 			s := &imageScript{checks: []map[string]any{impossible, impossible, check(0, 0, 0, 2, true)}, status: finishedStatus(false)}
 			s.install(f)
 			c := newTestClient(t, f, map[string]http.Handler{"r2.test": r2Bucket(t)})
-			res, err := c.GenerateImage(context.Background(), imageRequest(), WaitWhenImpossible())
+			res, err := c.GenerateImageBody(context.Background(), imageRequest(), WaitWhenImpossible())
 			require.NoError(t, err)
 			assert.Len(t, res.Images, 2)
 			assert.Zero(t, f.count("DELETE", "/v2/generate/status/req-1"))
@@ -180,7 +180,7 @@ func TestGenerateImageTimeout(t *testing.T) {
 		c := newTestClient(t, f, nil)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		res, err := c.GenerateImage(ctx, imageRequest())
+		res, err := c.GenerateImageBody(ctx, imageRequest())
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.Equal(t, 1, f.count("DELETE", "/v2/generate/status/req-1"), "the request was not cancelled on the Horde")
 		require.Len(t, res.Images, 1)
@@ -195,7 +195,7 @@ func TestGenerateImagePanicCancels(t *testing.T) {
 		s.install(f)
 		c := newTestClient(t, f, nil)
 		assert.PanicsWithValue(t, "callback bug", func() {
-			_, _ = c.GenerateImage(context.Background(), imageRequest(), OnProgress(func(Progress) { panic("callback bug") }))
+			_, _ = c.GenerateImageBody(context.Background(), imageRequest(), OnProgress(func(Progress) { panic("callback bug") }))
 		})
 		assert.Equal(t, 1, f.count("DELETE", "/v2/generate/status/req-1"))
 	})
@@ -205,7 +205,7 @@ func TestGenerateImageRefused(t *testing.T) {
 	f := newFakeHorde(t)
 	f.handle("POST /v2/generate/async", jsonHandler(403, map[string]any{"message": "needs upfront kudos", "rc": "KudosUpfront"}))
 	c := newTestClient(t, f, nil)
-	res, err := c.GenerateImage(context.Background(), imageRequest())
+	res, err := c.GenerateImageBody(context.Background(), imageRequest())
 	assert.Nil(t, res)
 	require.ErrorIs(t, err, ErrKudosTooLow)
 	assert.Contains(t, err.Error(), "refused the image request")
@@ -223,14 +223,14 @@ func TestSessionCloseCancelsPending(t *testing.T) {
 		defer cancel()
 		done := make(chan error, 1)
 		go func() {
-			_, err := sess.GenerateImage(ctx, imageRequest())
+			_, err := sess.GenerateImageBody(ctx, imageRequest())
 			done <- err
 		}()
 		synctest.Wait()
 		assert.Equal(t, map[string]Kind{"req-1": KindImage}, sess.Pending())
 		require.NoError(t, sess.Close(context.Background()))
 		assert.Equal(t, 1, f.count("DELETE", "/v2/generate/status/req-1"))
-		_, err := sess.GenerateImage(ctx, imageRequest())
+		_, err := sess.GenerateImageBody(ctx, imageRequest())
 		require.ErrorIs(t, err, ErrSessionClosed)
 		cancel()
 		<-done
@@ -254,7 +254,7 @@ func TestGenerateText(t *testing.T) {
 		})
 		c := newTestClient(t, f, nil)
 		var steps int
-		res, err := c.GenerateText(context.Background(), gen.GenerationInputKobold{Prompt: ptr("Tell me")}, OnProgress(func(Progress) { steps++ }))
+		res, err := c.GenerateTextBody(context.Background(), gen.GenerationInputKobold{Prompt: ptr("Tell me")}, OnProgress(func(Progress) { steps++ }))
 		require.NoError(t, err)
 		assert.Equal(t, 3, steps)
 		require.Len(t, res.Texts, 1)
@@ -279,7 +279,7 @@ func TestInterrogate(t *testing.T) {
 			i++
 		})
 		c := newTestClient(t, f, nil)
-		res, err := c.Interrogate(context.Background(), gen.ModelInterrogationInputStable{
+		res, err := c.InterrogateBody(context.Background(), gen.ModelInterrogationInputStable{
 			SourceImage: ptr("https://example.org/cat.webp"),
 			Forms:       []gen.ModelInterrogationFormStable{{Name: gen.InterrogationFormNameCaption}, {Name: gen.InterrogationFormNameNSFW}},
 		})
@@ -295,7 +295,7 @@ func TestInterrogate(t *testing.T) {
 		f.handle("GET /v2/interrogate/status/a-2", jsonHandler(200, map[string]any{"state": "faulted",
 			"forms": []any{map[string]any{"form": "caption", "state": "faulted"}}}))
 		c := newTestClient(t, f, nil)
-		res, err := c.Interrogate(context.Background(), gen.ModelInterrogationInputStable{SourceImage: ptr("x")})
+		res, err := c.InterrogateBody(context.Background(), gen.ModelInterrogationInputStable{SourceImage: ptr("x")})
 		require.ErrorIs(t, err, ErrFaulted)
 		assert.Equal(t, "faulted", res.State)
 	})
@@ -310,18 +310,18 @@ func TestEstimateKudos(t *testing.T) {
 	})
 	f.handle("POST /v2/generate/text/async", jsonHandler(200, map[string]any{"kudos": 3}))
 	c := newTestClient(t, f, nil)
-	k, err := c.EstimateImageKudos(context.Background(), imageRequest())
+	k, err := c.EstimateImageKudosBody(context.Background(), imageRequest())
 	require.NoError(t, err)
 	assert.Equal(t, 18.5, k)
 	assert.Equal(t, true, sent["dry_run"])
-	k, err = c.EstimateTextKudos(context.Background(), gen.GenerationInputKobold{Prompt: ptr("x")})
+	k, err = c.EstimateTextKudosBody(context.Background(), gen.GenerationInputKobold{Prompt: ptr("x")})
 	require.NoError(t, err)
 	assert.Equal(t, 3.0, k)
 
 	// A server that queues the request anyway: it is cancelled, and the estimate is an error.
 	f.handle("POST /v2/generate/async", jsonHandler(202, map[string]any{"id": "oops"}))
 	f.handle("DELETE /v2/generate/status/oops", jsonHandler(200, map[string]any{}))
-	_, err = c.EstimateImageKudos(context.Background(), imageRequest())
+	_, err = c.EstimateImageKudosBody(context.Background(), imageRequest())
 	require.Error(t, err)
 	assert.Equal(t, 1, f.count("DELETE", "/v2/generate/status/oops"))
 }

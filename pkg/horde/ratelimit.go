@@ -89,7 +89,8 @@ func (ls *limiters) size() int {
 	return len(ls.buckets)
 }
 
-// RateState is the server's rate-limit state as last reported in X-RateLimit-* headers.
+// RateState is the server's rate-limit state as one answer reported it in X-RateLimit-* headers
+// (see WithRateState).
 type RateState struct {
 	// Route is the operation the headers came with, as "METHOD /v2/path/{param}".
 	Route string

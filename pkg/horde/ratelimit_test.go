@@ -64,7 +64,7 @@ func TestLimiterKeepsStatusPollsUnderTheServerLimit(t *testing.T) {
 		errs := make(chan error, 50)
 		for range 50 {
 			wg.Go(func() {
-				r, err := c.GetImageAsyncStatusWithResponse(context.Background(), "req-1")
+				r, err := c.raw.GetImageAsyncStatusWithResponse(context.Background(), "req-1")
 				if err == nil {
 					err = responseError(r)
 				}
@@ -91,7 +91,7 @@ func TestLimiterCountsPerRequestID(t *testing.T) {
 		c := newTestClient(t, f, nil)
 		start := time.Now()
 		for i := range 20 {
-			require.NoError(t, noBody(c.GetImageAsyncStatusWithResponse(context.Background(), fmt.Sprint("id-", i))))
+			require.NoError(t, noBody(c.raw.GetImageAsyncStatusWithResponse(context.Background(), fmt.Sprint("id-", i))))
 		}
 		assert.Zero(t, time.Since(start))
 		assert.Equal(t, 20, c.limiters.size())
@@ -114,7 +114,7 @@ func TestLimiterAsyncSubmitPacing(t *testing.T) {
 		})
 		c := newTestClient(t, f, nil, WithoutRetries())
 		for range 120 {
-			r, err := c.PostImageAsyncGenerateWithResponse(context.Background(), gen.GenerationInputStable{Prompt: "p"})
+			r, err := c.raw.PostImageAsyncGenerateWithResponse(context.Background(), gen.GenerationInputStable{Prompt: "p"})
 			require.NoError(t, err)
 			require.Equal(t, 202, r.StatusCode())
 		}
@@ -128,7 +128,7 @@ func TestLimiterOff(t *testing.T) {
 		c := newTestClient(t, f, nil, WithRateLimiting(false))
 		start := time.Now()
 		for range 30 {
-			require.NoError(t, noBody(c.GetImageAsyncStatusWithResponse(context.Background(), "same")))
+			require.NoError(t, noBody(c.raw.GetImageAsyncStatusWithResponse(context.Background(), "same")))
 		}
 		assert.Zero(t, time.Since(start))
 	})
@@ -169,8 +169,7 @@ func TestParseRetryAfter(t *testing.T) {
 }
 
 func TestRouteMatching(t *testing.T) {
-	routes, err := loadRoutes()
-	require.NoError(t, err)
+	routes := loadRoutes()
 	tests := []struct{ method, path, template string }{
 		{"GET", "/v2/workers/messages", "/v2/workers/messages"},
 		{"GET", "/v2/workers/abc", "/v2/workers/{worker_id}"},

@@ -11,50 +11,50 @@ import (
 
 // Teams returns the worker teams (GET /v2/teams).
 func (c *Client) Teams(ctx context.Context) ([]gen.TeamDetails, error) {
-	return listOf(c.GetTeamsWithResponse(ctx))
+	return listOf(c.raw.GetTeamsWithResponse(ctx))
 }
 
 // Team returns the team with the given id (GET /v2/teams/{team_id}).
 func (c *Client) Team(ctx context.Context, id string) (*gen.TeamDetails, error) {
-	return bodyOf(c.GetTeamSingleWithResponse(ctx, id))
+	return bodyOf(c.raw.GetTeamSingleWithResponse(ctx, id))
 }
 
 // CreateTeam creates a team; the answer carries its id (POST /v2/teams). It needs a trusted
 // user's key.
 func (c *Client) CreateTeam(ctx context.Context, team gen.CreateTeamInput) (*gen.ModifyTeam, error) {
-	return bodyOf(c.PostTeamsWithResponse(ctx, team))
+	return bodyOf(c.raw.PostTeamsWithResponse(ctx, team))
 }
 
 // ModifyTeam changes the fields set in change (PATCH /v2/teams/{team_id}).
 func (c *Client) ModifyTeam(ctx context.Context, id string, change gen.ModifyTeamInput) (*gen.ModifyTeam, error) {
-	return bodyOf(c.PatchTeamSingleWithResponse(ctx, id, change))
+	return bodyOf(c.raw.PatchTeamSingleWithResponse(ctx, id, change))
 }
 
 // DeleteTeam deletes a team; its workers leave it (DELETE /v2/teams/{team_id}).
 func (c *Client) DeleteTeam(ctx context.Context, id string) error {
-	return noBody(c.DeleteTeamSingleWithResponse(ctx, id))
+	return noBody(c.raw.DeleteTeamSingleWithResponse(ctx, id))
 }
 
 // SharedKey returns the shared key with the given id (GET /v2/sharedkeys/{sharedkey_id}).
 // The server answers an unknown id with 401, which matches ErrUnauthorized.
 func (c *Client) SharedKey(ctx context.Context, id string) (*gen.SharedKeyDetails, error) {
-	return bodyOf(c.GetSharedKeySingleWithResponse(ctx, id))
+	return bodyOf(c.raw.GetSharedKeySingleWithResponse(ctx, id))
 }
 
 // CreateSharedKey creates a key that spends the user's kudos within the limits set in key
 // (PUT /v2/sharedkeys). The answer's id is the new key.
 func (c *Client) CreateSharedKey(ctx context.Context, key gen.SharedKeyInput) (*gen.SharedKeyDetails, error) {
-	return bodyOf(c.PutSharedKeyWithResponse(ctx, key))
+	return bodyOf(c.raw.PutSharedKeyWithResponse(ctx, key))
 }
 
 // ModifySharedKey changes the fields set in change (PATCH /v2/sharedkeys/{sharedkey_id}).
 func (c *Client) ModifySharedKey(ctx context.Context, id string, change gen.SharedKeyInput) (*gen.SharedKeyDetails, error) {
-	return bodyOf(c.PatchSharedKeySingleWithResponse(ctx, id, change))
+	return bodyOf(c.raw.PatchSharedKeySingleWithResponse(ctx, id, change))
 }
 
 // DeleteSharedKey deletes a shared key (DELETE /v2/sharedkeys/{sharedkey_id}).
 func (c *Client) DeleteSharedKey(ctx context.Context, id string) error {
-	return noBody(c.DeleteSharedKeySingleWithResponse(ctx, id))
+	return noBody(c.raw.DeleteSharedKeySingleWithResponse(ctx, id))
 }
 
 // TransferKudos gives amount of the key owner's kudos to the user named to, an alias such as
@@ -77,14 +77,14 @@ func (c *Client) TransferKudosWithKey(ctx context.Context, key, to string, amoun
 		return nil, errors.New("horde: TransferKudosWithKey: the idempotency key is empty")
 	}
 	params := &gen.PostTransferKudosParams{IdempotencyKey: &key}
-	return bodyOf(c.PostTransferKudosWithResponse(ctx, params, gen.PostTransferKudosJSONRequestBody{Username: &to, Amount: &amount}))
+	return bodyOf(c.raw.PostTransferKudosWithResponse(ctx, params, gen.PostTransferKudosJSONRequestBody{Username: &to, Amount: &amount}))
 }
 
 // AwardKudos creates amount kudos for the user named to, an alias such as "name#1234"
 // (POST /v2/kudos/award). Only user 1 may award kudos; others get 403 NotAllowedAwards.
 // An award carries no idempotency key, so the client never sends it twice.
 func (c *Client) AwardKudos(ctx context.Context, to string, amount int) (*gen.KudosAwarded, error) {
-	return bodyOf(c.PostAwardKudosWithResponse(ctx, gen.PostAwardKudosJSONRequestBody{Username: &to, Amount: &amount}))
+	return bodyOf(c.raw.PostAwardKudosWithResponse(ctx, gen.PostAwardKudosJSONRequestBody{Username: &to, Amount: &amount}))
 }
 
 // NewIdempotencyKey returns a random (version 4) UUID for TransferKudosWithKey.

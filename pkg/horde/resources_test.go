@@ -171,7 +171,7 @@ const (
 
 func resourceCases() []resourceCase {
 	styleModified := expect(func(m *gen.StyleModify) string { return deref(m.ID) }, styleID)
-	return []resourceCase{
+	return append(operationCases(), []resourceCase{
 		// users
 		{name: "FindUser", call: func(ctx context.Context, c *horde.Client) (any, error) { return c.FindUser(ctx) },
 			method: "GET", path: "/v2/find_user", reply: "live/find_user_200.json",
@@ -458,7 +458,7 @@ func resourceCases() []resourceCase {
 		{name: "Sponsors", call: func(ctx context.Context, c *horde.Client) (any, error) { return c.Sponsors(ctx, horde.DocumentHTML) },
 			method: "GET", path: "/v2/documents/sponsors", query: "format=html", reply: `{"html":"<p>thanks</p>"}`,
 			check: expect(func(d *gen.HordeDocument) string { return deref(d.HTML) }, "<p>thanks</p>")},
-	}
+	}...)
 }
 
 // TestResourceRequests checks, for every ergonomic method, the request the server receives and

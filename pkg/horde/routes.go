@@ -1,15 +1,12 @@
 package horde
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
-	"go.yaml.in/yaml/v4"
-
-	"github.com/horde-go/horde/api"
+	"github.com/horde-go/horde/internal/routes"
 )
 
 // keyPolicy says whether an operation takes the API key.
@@ -106,60 +103,29 @@ var serverLimits = map[string][]limit{
 // defaultLimits apply to routes without their own: 90 per minute.
 var defaultLimits = []limit{perMinute(90)}
 
-// routeTable is every operation of the API document, read once.
+// routeTable is every operation of the API, from the generated table of internal/routes.
 type routeTable struct {
 	routes []route
 }
 
-// specOperation is what the route table reads of an operation in api/openapi.yaml.
-type specOperation struct {
-	Security *[]map[string][]string `yaml:"security"`
+// keyPolicies maps the generated table's key requirements to the client's.
+var keyPolicies = map[routes.KeyPolicy]keyPolicy{
+	routes.KeyNone: keyNone, routes.KeyOptional: keyOptional, routes.KeyRequired: keyRequired,
 }
 
-var loadRoutes = sync.OnceValues(func() (*routeTable, error) {
-	var doc struct {
-		Paths map[string]struct {
-			Get    *specOperation `yaml:"get"`
-			Post   *specOperation `yaml:"post"`
-			Put    *specOperation `yaml:"put"`
-			Patch  *specOperation `yaml:"patch"`
-			Delete *specOperation `yaml:"delete"`
-		} `yaml:"paths"`
-	}
-	if err := yaml.Unmarshal(api.OpenAPI, &doc); err != nil {
-		return nil, fmt.Errorf("horde: reading the embedded API document: %w", err)
-	}
-	t := &routeTable{}
-	for path, item := range doc.Paths {
-		ops := map[string]*specOperation{"GET": item.Get, "POST": item.Post, "PUT": item.Put, "PATCH": item.Patch, "DELETE": item.Delete}
-		for m, op := range ops {
-			if op == nil {
-				continue
-			}
-			r := route{method: m, template: path, segments: strings.Split(path, "/"), key: policyOf(op.Security)}
-			var ok bool
-			if r.limits, ok = serverLimits[m+" "+path]; !ok {
-				r.limits = defaultLimits
-			}
-			t.routes = append(t.routes, r)
+// loadRoutes builds the route table once; it cannot fail.
+var loadRoutes = sync.OnceValue(func() *routeTable {
+	t := &routeTable{routes: make([]route, 0, len(routes.Operations))}
+	for _, op := range routes.Operations {
+		r := route{method: op.Method, template: op.Path, segments: strings.Split(op.Path, "/"), key: keyPolicies[op.Key]}
+		var ok bool
+		if r.limits, ok = serverLimits[op.Method+" "+op.Path]; !ok {
+			r.limits = defaultLimits
 		}
+		t.routes = append(t.routes, r)
 	}
-	return t, nil
+	return t
 })
-
-// policyOf reads an operation's security requirements: none, or [{}, {apikey: []}] (optional),
-// or [{apikey: []}] (required).
-func policyOf(sec *[]map[string][]string) keyPolicy {
-	if sec == nil || len(*sec) == 0 {
-		return keyNone
-	}
-	for _, req := range *sec {
-		if len(req) == 0 {
-			return keyOptional
-		}
-	}
-	return keyRequired
-}
 
 // match finds the route of a request path relative to the base URL ("/v2/…", escaped). It
 // allocates nothing: it runs on every request.

@@ -66,24 +66,24 @@ func (s *Session) Pending() map[string]Kind {
 	return out
 }
 
-// GenerateImage is Client.GenerateImage, tracked by the session.
-func (s *Session) GenerateImage(ctx context.Context, req gen.GenerationInputStable, opts ...GenerateOption) (*ImageResult, error) {
+// GenerateImageBody is Client.GenerateImageBody, tracked by the session.
+func (s *Session) GenerateImageBody(ctx context.Context, req gen.GenerationInputStable, opts ...GenerateOption) (*ImageResult, error) {
 	if err := s.open(); err != nil {
 		return nil, err
 	}
 	return s.c.generateImage(ctx, s, req, opts)
 }
 
-// GenerateText is Client.GenerateText, tracked by the session.
-func (s *Session) GenerateText(ctx context.Context, req gen.GenerationInputKobold, opts ...GenerateOption) (*TextResult, error) {
+// GenerateTextBody is Client.GenerateTextBody, tracked by the session.
+func (s *Session) GenerateTextBody(ctx context.Context, req gen.GenerationInputKobold, opts ...GenerateOption) (*TextResult, error) {
 	if err := s.open(); err != nil {
 		return nil, err
 	}
 	return s.c.generateText(ctx, s, req, opts)
 }
 
-// Interrogate is Client.Interrogate, tracked by the session.
-func (s *Session) Interrogate(ctx context.Context, req gen.ModelInterrogationInputStable, opts ...GenerateOption) (*AlchemyResult, error) {
+// InterrogateBody is Client.InterrogateBody, tracked by the session.
+func (s *Session) InterrogateBody(ctx context.Context, req gen.ModelInterrogationInputStable, opts ...GenerateOption) (*AlchemyResult, error) {
 	if err := s.open(); err != nil {
 		return nil, err
 	}
@@ -112,11 +112,11 @@ func (c *Client) Cancel(ctx context.Context, kind Kind, id string) error {
 	var err error
 	switch kind {
 	case KindImage:
-		err = noBody(c.DeleteImageAsyncStatusWithResponse(ctx, id))
+		err = noBody(c.raw.DeleteImageAsyncStatusWithResponse(ctx, id))
 	case KindText:
-		err = noBody(c.DeleteTextAsyncStatusWithResponse(ctx, id))
+		err = noBody(c.raw.DeleteTextAsyncStatusWithResponse(ctx, id))
 	case KindAlchemy:
-		err = noBody(c.DeleteInterrogationStatusWithResponse(ctx, id))
+		err = noBody(c.raw.DeleteInterrogationStatusWithResponse(ctx, id))
 	default:
 		return fmt.Errorf("horde: cancelling %s: unknown kind %q", id, kind)
 	}

@@ -1,7 +1,6 @@
 package hordetest
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -9,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+
+	"github.com/horde-go/horde/internal/routes"
 )
 
 // apiError is an error answer of the Horde.
@@ -61,15 +62,15 @@ func (s *Server) buildHandler() http.Handler {
 		mux.Handle(method+" /api"+path, s.wrap(ri, h))
 	}
 	s.routes(add)
-	for _, op := range specOperations() {
-		if implemented[op.method+" "+op.path] {
+	for _, op := range routes.Operations {
+		if implemented[op.Method+" "+op.Path] {
 			continue
 		}
 		op := op
-		ri := routeInfo{op: op.id}
-		mux.Handle(op.method+" /api"+op.path, s.wrap(ri, func(*http.Request) (int, any) {
+		ri := routeInfo{op: op.ID}
+		mux.Handle(op.Method+" /api"+op.Path, s.wrap(ri, func(*http.Request) (int, any) {
 			return http.StatusNotImplemented, map[string]any{
-				"message": "hordetest: operation " + op.id + " (" + op.method + " " + op.path + ") is not implemented by the simulator",
+				"message": "hordetest: operation " + op.ID + " (" + op.Method + " " + op.Path + ") is not implemented by the simulator",
 			}
 		}))
 	}
@@ -80,9 +81,9 @@ func (s *Server) buildHandler() http.Handler {
 		used[k] = true
 		paths[k[strings.IndexByte(k, ' ')+1:]] = true
 	}
-	for _, op := range specOperations() {
-		used[op.method+" "+op.path] = true
-		paths[op.path] = true
+	for _, op := range routes.Operations {
+		used[op.Method+" "+op.Path] = true
+		paths[op.Path] = true
 	}
 	notAllowed := func(w http.ResponseWriter, r *http.Request) {
 		setCommonHeaders(w)
@@ -203,47 +204,6 @@ func jsonTypeName(kind string) string {
 		return "object"
 	}
 	return kind
-}
-
-type specOp struct{ method, path, id string }
-
-// specOperations lists the operations of api/openapi.yaml (path, method, operationId) by
-// scanning the document's layout: paths at indent 2, methods at 4, operationId at 6.
-func specOperations() []specOp {
-	var out []specOp
-	sc := bufio.NewScanner(bytes.NewReader(apiDocument()))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	inPaths := false
-	var path, method string
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "paths:" {
-			inPaths = true
-			continue
-		}
-		if !inPaths {
-			continue
-		}
-		if len(line) > 0 && line[0] != ' ' {
-			break
-		}
-		switch {
-		case strings.HasPrefix(line, "  /") && !strings.HasPrefix(line, "   "):
-			path = strings.TrimSuffix(strings.TrimSpace(line), ":")
-			method = ""
-		case strings.HasPrefix(line, "    ") && !strings.HasPrefix(line, "     ") && strings.HasSuffix(line, ":"):
-			m := strings.ToUpper(strings.TrimSuffix(strings.TrimSpace(line), ":"))
-			switch m {
-			case "GET", "POST", "PUT", "PATCH", "DELETE":
-				method = m
-			default:
-				method = ""
-			}
-		case method != "" && strings.HasPrefix(line, "      operationId: "):
-			out = append(out, specOp{method: method, path: path, id: strings.TrimSpace(strings.TrimPrefix(line, "      operationId: "))})
-		}
-	}
-	return out
 }
 
 // decodeBody decodes a JSON body into v and returns the raw bytes.

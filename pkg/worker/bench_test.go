@@ -55,7 +55,7 @@ func BenchmarkWorkerThroughput(b *testing.B) {
 			left := b.N
 			for left > 0 {
 				n := min(left, 20)
-				_, err := requester.PostImageAsyncGenerateWithResponse(context.Background(), gen.GenerationInputStable{
+				_, err := requester.Raw().PostImageAsyncGenerateWithResponse(context.Background(), gen.GenerationInputStable{
 					Prompt: "bench", R2: &r2, Params: &gen.ModelGenerationInputStable{N: &n, Width: ptrTo(64), Height: ptrTo(64)}})
 				if err != nil {
 					b.Fatal(err)

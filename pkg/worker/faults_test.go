@@ -35,7 +35,7 @@ func tinyPNG(t *testing.T) string {
 func (h *harness) submitAlchemy(t *testing.T, n int, src string) {
 	t.Helper()
 	for range n {
-		r, err := h.requester.PostInterrogateWithResponse(context.Background(), gen.ModelInterrogationInputStable{
+		r, err := h.requester.Raw().PostInterrogateWithResponse(context.Background(), gen.ModelInterrogationInputStable{
 			SourceImage: &src,
 			Forms:       []gen.ModelInterrogationFormStable{{Name: gen.InterrogationFormNameCaption}},
 		})
@@ -404,7 +404,7 @@ func TestCensorship(t *testing.T) {
 	h := newHarness(t)
 	for _, p := range []string{"clean", "nsfw", "csam"} {
 		f := false
-		r, err := h.requester.PostImageAsyncGenerateWithResponse(context.Background(), gen.GenerationInputStable{
+		r, err := h.requester.Raw().PostImageAsyncGenerateWithResponse(context.Background(), gen.GenerationInputStable{
 			Prompt: p, R2: &f, NSFW: ptrTo(true), CensorNSFW: &f,
 			Params: &gen.ModelGenerationInputStable{Width: ptrTo(64), Height: ptrTo(64)}})
 		require.NoError(t, err)

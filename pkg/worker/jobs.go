@@ -233,11 +233,7 @@ func (j *imageJob) submissions(w *Worker) []*submission {
 		body, uploadURL := adapters.ImageSubmit(&j.job, res)
 		s := &submission{resultID: id, faulted: faultErr != nil, uploadURL: uploadURL, upload: res.Image}
 		s.send = func(ctx context.Context) (float64, error) {
-			r, err := w.c.PostImageJobSubmitWithResponse(ctx, body)
-			if err != nil {
-				return 0, err
-			}
-			return reward(r.HTTPResponse, r.Body, r.JSON200)
+			return reward(w.c.SubmitImageJob(ctx, body))
 		}
 		subs = append(subs, s)
 	}
@@ -309,11 +305,7 @@ func (j *textJob) submissions(w *Worker) []*submission {
 		body := gen.SubmitInputKobold{ID: id, Generation: &text, State: &state}
 		s := &submission{resultID: id, faulted: faultErr != nil}
 		s.send = func(ctx context.Context) (float64, error) {
-			r, err := w.c.PostTextJobSubmitWithResponse(ctx, body)
-			if err != nil {
-				return 0, err
-			}
-			return reward(r.HTTPResponse, r.Body, r.JSON200)
+			return reward(w.c.SubmitTextJob(ctx, body))
 		}
 		subs = append(subs, s)
 	}
@@ -413,11 +405,7 @@ func (j *alchemyJob) submissions(w *Worker) []*submission {
 	id := j.id()
 	body := gen.PostInterrogateSubmitJSONRequestBody{ID: &id, Result: result, State: &state}
 	s.send = func(ctx context.Context) (float64, error) {
-		r, err := w.c.PostInterrogateSubmitWithResponse(ctx, body)
-		if err != nil {
-			return 0, err
-		}
-		return reward(r.HTTPResponse, r.Body, r.JSON200)
+		return reward(w.c.SubmitAlchemyForm(ctx, body))
 	}
 	return []*submission{s}
 }

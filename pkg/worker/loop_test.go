@@ -103,7 +103,7 @@ func (h *harness) submitImages(t *testing.T, n int, r2 bool) []string {
 	t.Helper()
 	var ids []string
 	for i := range n {
-		r, err := h.requester.PostImageAsyncGenerateWithResponse(context.Background(), gen.GenerationInputStable{
+		r, err := h.requester.Raw().PostImageAsyncGenerateWithResponse(context.Background(), gen.GenerationInputStable{
 			Prompt: fmt.Sprintf("a lighthouse %d", i), R2: &r2,
 			Params: &gen.ModelGenerationInputStable{Width: ptrTo(64), Height: ptrTo(64), Steps: ptrTo(1)},
 		})
@@ -117,7 +117,7 @@ func (h *harness) submitImages(t *testing.T, n int, r2 bool) []string {
 func (h *harness) submitTexts(t *testing.T, n int) {
 	t.Helper()
 	for i := range n {
-		r, err := h.requester.PostTextAsyncGenerateWithResponse(context.Background(), gen.GenerationInputKobold{
+		r, err := h.requester.Raw().PostTextAsyncGenerateWithResponse(context.Background(), gen.GenerationInputKobold{
 			Prompt: ptrTo(fmt.Sprintf("tell me a story %d", i)), Models: []string{"koboldcpp/test-model"},
 		})
 		require.NoError(t, err)
@@ -214,7 +214,7 @@ func TestWorkerServesImages(t *testing.T) {
 			assert.Positive(t, st.Kudos)
 
 			// The requester gets the worker's images back, through R2 or inline.
-			res, err := h.requester.GetImageAsyncStatusWithResponse(context.Background(), reqs[0])
+			res, err := h.requester.Raw().GetImageAsyncStatusWithResponse(context.Background(), reqs[0])
 			require.NoError(t, err)
 			require.Len(t, res.JSON200.Generations, 1)
 			g := res.JSON200.Generations[0]

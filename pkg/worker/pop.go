@@ -14,33 +14,21 @@ func (w *Worker) pop(ctx context.Context, kind Kind, amount int) ([]job, error) 
 	ctx = horde.WithoutRetry(ctx)
 	switch kind {
 	case KindImage:
-		r, err := w.c.PostImageJobPopWithResponse(ctx, *w.s.ImagePop)
+		p, err := w.c.PopImageJob(ctx, *w.s.ImagePop)
 		if err != nil {
 			return nil, err
 		}
-		if err := popError(r.HTTPResponse, r.Body); err != nil {
-			return nil, err
-		}
-		if r.JSON200 == nil {
-			return nil, fmt.Errorf("worker: image pop: the answer has no body")
-		}
-		j, err := newImageJob(r.JSON200, w.s.BaselineOf)
+		j, err := newImageJob(p, w.s.BaselineOf)
 		if err != nil || j == nil {
 			return nil, convertError(err)
 		}
 		return []job{j}, nil
 	case KindText:
-		r, err := w.c.PostTextJobPopWithResponse(ctx, *w.s.TextPop)
+		p, err := w.c.PopTextJob(ctx, *w.s.TextPop)
 		if err != nil {
 			return nil, err
 		}
-		if err := popError(r.HTTPResponse, r.Body); err != nil {
-			return nil, err
-		}
-		if r.JSON200 == nil {
-			return nil, fmt.Errorf("worker: text pop: the answer has no body")
-		}
-		j, err := newTextJob(r.JSON200)
+		j, err := newTextJob(p)
 		if err != nil || j == nil {
 			return nil, convertError(err)
 		}
@@ -48,17 +36,11 @@ func (w *Worker) pop(ctx context.Context, kind Kind, amount int) ([]job, error) 
 	default:
 		body := *w.s.AlchemyPop
 		body.Amount = &amount
-		r, err := w.c.PostInterrogatePopWithResponse(ctx, body)
+		p, err := w.c.PopAlchemyJob(ctx, body)
 		if err != nil {
 			return nil, err
 		}
-		if err := popError(r.HTTPResponse, r.Body); err != nil {
-			return nil, err
-		}
-		if r.JSON200 == nil {
-			return nil, fmt.Errorf("worker: alchemy pop: the answer has no body")
-		}
-		js, err := newAlchemyJobs(r.JSON200)
+		js, err := newAlchemyJobs(p)
 		if err != nil {
 			return nil, convertError(err)
 		}
@@ -69,8 +51,6 @@ func (w *Worker) pop(ctx context.Context, kind Kind, amount int) ([]job, error) 
 		return out, nil
 	}
 }
-
-func popError(resp *http.Response, body []byte) error { return horde.APIErrorFromResponse(resp, body) }
 
 func convertError(err error) error {
 	if err == nil {

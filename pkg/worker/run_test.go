@@ -63,14 +63,14 @@ bridge_agent: "AI Horde Worker reGen:13.0.0:https://github.com/horde-go/horde/te
 	require.NoError(t, err)
 	ctx := context.Background()
 	for i := range 5 {
-		_, err := alice.PostImageAsyncGenerateWithResponse(ctx, gen.GenerationInputStable{Prompt: fmt.Sprintf("castle %d", i), Models: &[]string{"Deliberate"},
+		_, err := alice.Raw().PostImageAsyncGenerateWithResponse(ctx, gen.GenerationInputStable{Prompt: fmt.Sprintf("castle %d", i), Models: &[]string{"Deliberate"},
 			Params: &gen.ModelGenerationInputStable{Width: ptr(64), Height: ptr(64)}})
 		require.NoError(t, err)
-		_, err = alice.PostTextAsyncGenerateWithResponse(ctx, gen.GenerationInputKobold{Prompt: ptr("hello"), Models: []string{"koboldcpp/tiny"}})
+		_, err = alice.Raw().PostTextAsyncGenerateWithResponse(ctx, gen.GenerationInputKobold{Prompt: ptr("hello"), Models: []string{"koboldcpp/tiny"}})
 		require.NoError(t, err)
 	}
 	src := srvPNG(t, srv)
-	_, err = alice.PostInterrogateWithResponse(ctx, gen.ModelInterrogationInputStable{SourceImage: &src,
+	_, err = alice.Raw().PostInterrogateWithResponse(ctx, gen.ModelInterrogationInputStable{SourceImage: &src,
 		Forms: []gen.ModelInterrogationFormStable{{Name: gen.InterrogationFormNameCaption}, {Name: gen.InterrogationFormNameNSFW}}})
 	require.NoError(t, err)
 

@@ -59,11 +59,11 @@ func classify(err error) outcome {
 }
 
 // reward reads the answer of a submit: the kudos it earned, or the *horde.APIError.
-func reward(resp *http.Response, body []byte, ok *gen.GenerationSubmitted) (float64, error) {
-	if e := horde.APIErrorFromResponse(resp, body); e != nil {
-		return 0, e
+func reward(ok *gen.GenerationSubmitted, err error) (float64, error) {
+	if err != nil {
+		return 0, err
 	}
-	if ok != nil && ok.Reward != nil {
+	if ok.Reward != nil {
 		return *ok.Reward, nil
 	}
 	return 0, nil

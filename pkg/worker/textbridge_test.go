@@ -60,7 +60,7 @@ func TestTextBridgeServesTextJobs(t *testing.T) {
 	// The Horde refuses a request that no worker it knows can serve: wait for the first pop.
 	waitForCall(t, srv, "post_text_job_pop")
 
-	res, err := alice.GenerateText(context.Background(), gen.GenerationInputKobold{
+	res, err := alice.GenerateTextBody(context.Background(), gen.GenerationInputKobold{
 		Prompt: ptr("Once upon a time"), Models: []string{"koboldcpp/tiny"},
 		Params: &gen.ModelGenerationInputKobold{MaxLength: ptr(64), Temperature: ptr(0.7), TopP: ptr(0.9)},
 	}, horde.PollInterval(time.Second))

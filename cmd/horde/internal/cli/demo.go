@@ -16,7 +16,6 @@ import (
 	_ "golang.org/x/image/webp" // decode the image to report its size
 
 	"github.com/horde-go/horde/gen"
-	"github.com/horde-go/horde/pkg/adapters"
 	"github.com/horde-go/horde/pkg/horde"
 	"github.com/horde-go/horde/pkg/hordetest"
 	"github.com/horde-go/horde/pkg/params"
@@ -153,14 +152,10 @@ func (a *app) runDemo(ctx context.Context, cmd *cobra.Command, out, addr string,
 
 	img := params.Image{Prompt: "a lighthouse on a cliff at dusk, oil painting", NegativePrompt: "blurry",
 		Model: demoImageModel, Width: &size, Height: &size, Steps: ptr(20), Seed: "42"}
-	imgReq, err := adapters.ImageRequest(&img, &params.RequestOptions{R2: ptr(false)})
-	if err != nil {
-		return err
-	}
 	fmt.Fprintf(stdout, "image: %q\n", img.Prompt)
 	t0 := time.Now()
 	p := newProgress(a.env, "image", 1)
-	imgRes, err := client.GenerateImage(ctx, imgReq, waitOpts(p)...)
+	imgRes, err := client.GenerateImage(ctx, img, &params.RequestOptions{R2: ptr(false)}, waitOpts(p)...)
 	p.finish()
 	if err != nil {
 		return err
@@ -180,14 +175,10 @@ func (a *app) runDemo(ctx context.Context, cmd *cobra.Command, out, addr string,
 	results = append(results, demoResult{"image", imgRes.ID, imgRes.Kudos, time.Since(t0).Seconds(), imgFile, detail})
 
 	txt := params.Text{Prompt: "Tell a very short story about a lighthouse keeper.", Model: demoTextModel, MaxLength: ptr(60)}
-	txtReq, err := adapters.TextRequest(&txt, nil)
-	if err != nil {
-		return err
-	}
 	fmt.Fprintf(stdout, "text: %q\n", txt.Prompt)
 	t0 = time.Now()
 	p = newProgress(a.env, "text", 1)
-	txtRes, err := client.GenerateText(ctx, txtReq, waitOpts(p)...)
+	txtRes, err := client.GenerateText(ctx, txt, nil, waitOpts(p)...)
 	p.finish()
 	if err != nil {
 		return err
@@ -203,14 +194,10 @@ func (a *app) runDemo(ctx context.Context, cmd *cobra.Command, out, addr string,
 		fmt.Sprintf("%d words", len(strings.Fields(txtRes.Texts[0].Text)))})
 
 	al := params.Alchemy{Source: params.ImageData{Data: im.Data}, Ops: []params.AlchemyOp{{Form: params.FormCaption}}}
-	alReq, err := adapters.AlchemyRequest(&al, nil)
-	if err != nil {
-		return err
-	}
 	fmt.Fprintln(stdout, "alchemy: a caption of the image")
 	t0 = time.Now()
 	p = newProgress(a.env, "alchemy", 1)
-	alRes, err := client.Interrogate(ctx, alReq, waitOpts(p)...)
+	alRes, err := client.Interrogate(ctx, al, nil, waitOpts(p)...)
 	p.finish()
 	if err != nil {
 		return err

@@ -12,8 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/horde-go/horde/gen"
-	"github.com/horde-go/horde/pkg/adapters"
 	"github.com/horde-go/horde/pkg/horde"
 	"github.com/horde-go/horde/pkg/params"
 )
@@ -157,11 +155,20 @@ progress, and save the images in the output directory. Ctrl-C cancels the reques
 	return cmd
 }
 
-func (o *imageOpts) request(cmd *cobra.Command, argv []string) (gen.GenerationInputStable, error) {
+// request builds and validates the image generation the flags describe.
+func (o *imageOpts) request(cmd *cobra.Command, argv []string) (params.Image, params.RequestOptions, error) {
+	img, opts, err := o.build(cmd, argv)
+	if err != nil {
+		return img, opts, err
+	}
+	return img, opts, paramsError(params.ValidateImageRequest(&img, &opts))
+}
+
+func (o *imageOpts) build(cmd *cobra.Command, argv []string) (params.Image, params.RequestOptions, error) {
 	pos, neg := params.SplitPrompt(prompt(argv))
 	if o.negative != "" {
 		if neg != "" {
-			return gen.GenerationInputStable{}, usagef("give the negative prompt either after ### or with --negative, not both")
+			return params.Image{}, params.RequestOptions{}, usagef("give the negative prompt either after ### or with --negative, not both")
 		}
 		neg = o.negative
 	}
@@ -189,7 +196,7 @@ func (o *imageOpts) request(cmd *cobra.Command, argv []string) (gen.GenerationIn
 		if found {
 			s, err := strconv.ParseFloat(strength, 64)
 			if err != nil {
-				return gen.GenerationInputStable{}, usagef("--lora %q: the strength must be a number", l)
+				return params.Image{}, params.RequestOptions{}, usagef("--lora %q: the strength must be a number", l)
 			}
 			lora.Model = &s
 		}
@@ -198,23 +205,22 @@ func (o *imageOpts) request(cmd *cobra.Command, argv []string) (gen.GenerationIn
 	if o.source != "" {
 		src, err := readImage("source image", o.source)
 		if err != nil {
-			return gen.GenerationInputStable{}, err
+			return params.Image{}, params.RequestOptions{}, err
 		}
 		img.Source = &params.SourceImage{Image: src}
 		if o.mask != "" {
 			if img.Source.Mask, err = readImage("mask", o.mask); err != nil {
-				return gen.GenerationInputStable{}, err
+				return params.Image{}, params.RequestOptions{}, err
 			}
 		}
 	} else if o.mask != "" {
-		return gen.GenerationInputStable{}, usagef("--mask needs --source")
+		return params.Image{}, params.RequestOptions{}, usagef("--mask needs --source")
 	}
 	opts := params.RequestOptions{
 		Models: o.models, NSFW: ptrIf(cmd, "nsfw", o.nsfw), R2: ptrIf(cmd, "r2", o.r2),
 		TrustedWorkers: ptrIf(cmd, "trusted-workers", o.trusted), Workers: o.workers,
 	}
-	req, err := adapters.ImageRequest(&img, &opts)
-	return req, paramsError(err)
+	return img, opts, nil
 }
 
 // imageSummary is the JSON output of the image command.
@@ -234,7 +240,7 @@ type imageSummary1 struct {
 }
 
 func (a *app) runImage(cmd *cobra.Command, argv []string, o *imageOpts) error {
-	req, err := o.request(cmd, argv)
+	img, ro, err := o.request(cmd, argv)
 	if err != nil {
 		return err
 	}
@@ -244,14 +250,14 @@ func (a *app) runImage(cmd *cobra.Command, argv []string, o *imageOpts) error {
 	}
 	ctx := cmd.Context()
 	if o.dryRun {
-		k, err := c.EstimateImageKudos(ctx, req)
+		k, err := c.EstimateImageKudos(ctx, img, &ro)
 		if err != nil {
 			return err
 		}
 		return dryRunOutput(cmd, o.json, k)
 	}
 	p := newProgress(a.env, "image", o.n)
-	res, genErr := c.GenerateImage(ctx, req, o.options(p)...)
+	res, genErr := c.GenerateImage(ctx, img, &ro, o.options(p)...)
 	p.finish()
 	if res == nil || (genErr != nil && len(res.Images) == 0) {
 		return genErr
@@ -352,9 +358,8 @@ func (a *app) runText(cmd *cobra.Command, argv []string, o *textOpts) error {
 		TopK:             ptrIf(cmd, "top-k", o.topK),
 		StopSequences:    o.stop,
 	}
-	req, err := adapters.TextRequest(&t, &params.RequestOptions{Models: o.models, Workers: o.workers,
-		TrustedWorkers: ptrIf(cmd, "trusted-workers", o.trusted)})
-	if err != nil {
+	ro := params.RequestOptions{Models: o.models, Workers: o.workers, TrustedWorkers: ptrIf(cmd, "trusted-workers", o.trusted)}
+	if err := params.ValidateTextRequest(&t, &ro); err != nil {
 		return paramsError(err)
 	}
 	c, err := a.client()
@@ -363,14 +368,14 @@ func (a *app) runText(cmd *cobra.Command, argv []string, o *textOpts) error {
 	}
 	ctx := cmd.Context()
 	if o.dryRun {
-		k, err := c.EstimateTextKudos(ctx, req)
+		k, err := c.EstimateTextKudos(ctx, t, &ro)
 		if err != nil {
 			return err
 		}
 		return dryRunOutput(cmd, o.json, k)
 	}
 	p := newProgress(a.env, "text", o.n)
-	res, genErr := c.GenerateText(ctx, req, o.options(p)...)
+	res, genErr := c.GenerateText(ctx, t, &ro, o.options(p)...)
 	p.finish()
 	if res == nil || (genErr != nil && len(res.Texts) == 0) {
 		return genErr
@@ -437,8 +442,7 @@ func (a *app) runInterrogate(cmd *cobra.Command, image string, forms []string, g
 	for _, f := range forms {
 		al.Ops = append(al.Ops, params.AlchemyOp{Form: params.AlchemyForm(f)})
 	}
-	req, err := adapters.AlchemyRequest(&al, nil)
-	if err != nil {
+	if err := al.Validate(); err != nil {
 		return paramsError(err)
 	}
 	c, err := a.client()
@@ -446,7 +450,7 @@ func (a *app) runInterrogate(cmd *cobra.Command, image string, forms []string, g
 		return err
 	}
 	p := newProgress(a.env, "alchemy", len(forms))
-	res, genErr := c.Interrogate(cmd.Context(), req, g.options(p)...)
+	res, genErr := c.Interrogate(cmd.Context(), al, nil, g.options(p)...)
 	p.finish()
 	if res == nil {
 		return genErr

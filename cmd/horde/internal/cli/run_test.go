@@ -121,7 +121,7 @@ forms: [caption]
 	// it waits while the worker is not yet known to the Horde (before its first pop).
 	client, err := horde.NewClient(horde.WithBaseURL(srv.URL), horde.WithAPIKey(aliceKey))
 	require.NoError(t, err)
-	res, err := client.GenerateText(ctx, gen.GenerationInputKobold{Prompt: ptr("hello"), Models: []string{"koboldcpp/tiny"},
+	res, err := client.GenerateTextBody(ctx, gen.GenerationInputKobold{Prompt: ptr("hello"), Models: []string{"koboldcpp/tiny"},
 		Params: &gen.ModelGenerationInputKobold{MaxLength: ptr(32)}}, horde.WaitWhenImpossible()) // the worker may not have popped yet
 	require.NoError(t, err, "stderr: %s", stderr.String())
 	require.Len(t, res.Texts, 1)
