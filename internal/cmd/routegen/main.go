@@ -50,7 +50,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		if !bytes.Equal(old, src) {
-			return fmt.Errorf("%s is not current: run go generate ./...", *out)
+			return fmt.Errorf("%s is out of date; go generate ./... rewrites it", *out)
 		}
 		return nil
 	}
