@@ -68,7 +68,7 @@ type AlchemyJob struct {
 	R2Upload string
 	// Faults lists conversion problems; a job with a source_image fault
 	// cannot run and should be reported as faulted.
-	Faults []Fault
+	Faults []gen.GenerationMetadataStable
 }
 
 // AlchemyPop is a converted POST /v2/interrogate/pop response.
@@ -111,7 +111,7 @@ func AlchemyFromPop(pop *gen.InterrogationPopPayload) AlchemyPop {
 		if d, _, ok := decodeImage(f.SourceImage); ok {
 			job.Op.Source = d
 		} else {
-			job.Faults = append(job.Faults, fault(gen.MetadataTypeSourceImage, gen.MetadataValueParseFailed, ""))
+			job.Faults = append(job.Faults, metadata(gen.MetadataTypeSourceImage, gen.MetadataValueParseFailed, ""))
 		}
 		out.Jobs = append(out.Jobs, job)
 	}

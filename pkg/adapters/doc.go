@@ -101,10 +101,8 @@ func truePtr(b bool) *bool {
 	return &b
 }
 
-// Fault is one problem found while converting a pop, in the form the
-// submit endpoint takes as gen_metadata.
-type Fault = gen.GenerationMetadataStable
-
-func fault(t gen.MetadataType, v gen.MetadataValue, ref string) Fault {
-	return Fault{Type: t, Value: v, Ref: strPtr(ref)}
+// metadata is one problem found while converting a pop, in the form the submit endpoint takes
+// as gen_metadata.
+func metadata(t gen.MetadataType, v gen.MetadataValue, ref string) gen.GenerationMetadataStable {
+	return gen.GenerationMetadataStable{Type: t, Value: v, Ref: strPtr(ref)}
 }

@@ -335,8 +335,8 @@ func (d *Dispatch) HasJob() bool { return len(d.IDs) > 0 }
 // UploadURL returns the R2 upload URL of id, or "" for the base64 path.
 func (d *Dispatch) UploadURL(id string) string { return d.R2Uploads[id] }
 
-// ImageJob is a popped image job.
-type ImageJob struct {
+// ImagePop is a popped image job.
+type ImagePop struct {
 	// Params is the generation to run.
 	Params params.Image
 	// Dispatch holds ids, upload URLs, TTL and skipped counts.
@@ -345,11 +345,11 @@ type ImageJob struct {
 	UseNSFWCensor bool
 	// Faults lists the problems found while converting; report them as
 	// gen_metadata with each result.
-	Faults []Fault
+	Faults []gen.GenerationMetadataStable
 }
 
 // ImageFromPop converts a POST /v2/generate/pop response. A pop without a
-// job returns an ImageJob whose Dispatch.HasJob is false (with Skipped set)
+// job returns an ImagePop whose Dispatch.HasJob is false (with Skipped set)
 // and no error. baselineOf resolves the model's baseline (may be nil).
 //
 // Conversion rules (horde_sdk's, with deliberate deviations marked *):
@@ -385,8 +385,8 @@ type ImageJob struct {
 //     a job without a payload is an error;
 //   - not mapped: special (a moderator-only payload); messages are kept in
 //     Dispatch.
-func ImageFromPop(pop *gen.GenerationPayloadStable, baselineOf BaselineLookup) (ImageJob, error) {
-	job := ImageJob{}
+func ImageFromPop(pop *gen.GenerationPayloadStable, baselineOf BaselineLookup) (ImagePop, error) {
+	job := ImagePop{}
 	job.Dispatch = Dispatch{
 		IDs:      popIDs(pop.ID, pop.Ids),
 		Skipped:  skippedStable(pop.Skipped),
@@ -429,11 +429,11 @@ func ImageFromPop(pop *gen.GenerationPayloadStable, baselineOf BaselineLookup) (
 	case !srcPresent:
 		// Absent: the server's default label "img2img" means nothing here.
 		if sp.NeedsSourceImage() && sp != params.SourceImg2Img || cn != nil {
-			job.Faults = append(job.Faults, fault(gen.MetadataTypeSourceImage, gen.MetadataValueParseFailed, ""))
+			job.Faults = append(job.Faults, metadata(gen.MetadataTypeSourceImage, gen.MetadataValueParseFailed, ""))
 		}
 		sp, cn = params.SourceTxt2Img, nil
 	case !srcOK:
-		job.Faults = append(job.Faults, fault(gen.MetadataTypeSourceImage, gen.MetadataValueParseFailed, ""))
+		job.Faults = append(job.Faults, metadata(gen.MetadataTypeSourceImage, gen.MetadataValueParseFailed, ""))
 		if needsSource {
 			sp, cn = params.SourceTxt2Img, nil
 		}
@@ -445,7 +445,7 @@ func ImageFromPop(pop *gen.GenerationPayloadStable, baselineOf BaselineLookup) (
 		if mask, present, ok := decodeImage(pop.SourceMask); ok {
 			img.Source.Mask = mask
 		} else if present && deref(pop.SourceMask) != "" {
-			job.Faults = append(job.Faults, fault(gen.MetadataTypeSourceMask, gen.MetadataValueParseFailed, ""))
+			job.Faults = append(job.Faults, metadata(gen.MetadataTypeSourceMask, gen.MetadataValueParseFailed, ""))
 		}
 	}
 	img.ControlNet = cn
@@ -453,7 +453,7 @@ func ImageFromPop(pop *gen.GenerationPayloadStable, baselineOf BaselineLookup) (
 		for i, e := range pop.ExtraSourceImages {
 			d, _, ok := decodeImage(e.Image)
 			if !ok {
-				job.Faults = append(job.Faults, fault(gen.MetadataTypeExtraSourceImages, gen.MetadataValueParseFailed, strconv.Itoa(i)))
+				job.Faults = append(job.Faults, metadata(gen.MetadataTypeExtraSourceImages, gen.MetadataValueParseFailed, strconv.Itoa(i)))
 				continue
 			}
 			img.Remix = append(img.Remix, params.RemixImage{Image: d, Strength: cp(e.Strength)})

@@ -34,8 +34,8 @@ func loadJSON(t *testing.T, rel string, v any) {
 	require.NoError(t, json.Unmarshal(b, v), rel)
 }
 
-func sourceFault() adapters.Fault {
-	return adapters.Fault{Type: gen.MetadataTypeSourceImage, Value: gen.MetadataValueParseFailed}
+func sourceFault() gen.GenerationMetadataStable {
+	return gen.GenerationMetadataStable{Type: gen.MetadataTypeSourceImage, Value: gen.MetadataValueParseFailed}
 }
 
 func TestImagePopExample(t *testing.T) {
@@ -60,7 +60,7 @@ func TestImagePopExample(t *testing.T) {
 	assert.False(t, job.UseNSFWCensor)
 	// source_image "" is present but unusable: txt2img fallback, one fault,
 	// and the ControlNet (which needs the image) is dropped too.
-	assert.Equal(t, []adapters.Fault{sourceFault()}, job.Faults)
+	assert.Equal(t, []gen.GenerationMetadataStable{sourceFault()}, job.Faults)
 
 	want := params.Image{
 		Prompt:            "",
@@ -157,7 +157,7 @@ func TestAlchemyPops(t *testing.T) {
 				Form:     params.FormCaption,
 				Payload:  map[string]string{"additionalProp1": "", "additionalProp2": "", "additionalProp3": ""},
 			},
-			Faults: []adapters.Fault{sourceFault()}, // source_image ""
+			Faults: []gen.GenerationMetadataStable{sourceFault()}, // source_image ""
 		}, got.Jobs[0])
 		assert.Equal(t, params.KindCaption, got.Jobs[0].Op.Kind())
 	})
@@ -193,7 +193,7 @@ func TestAlchemyPops(t *testing.T) {
 		assert.Empty(t, got.Jobs[1].Faults)
 		assert.Equal(t, params.AlchemyForm("brand_new_form"), got.Jobs[2].Op.Form, "unknown forms are kept")
 		assert.Equal(t, params.KindUnknown, got.Jobs[2].Op.Kind())
-		assert.Equal(t, []adapters.Fault{sourceFault()}, got.Jobs[2].Faults)
+		assert.Equal(t, []gen.GenerationMetadataStable{sourceFault()}, got.Jobs[2].Faults)
 	})
 	t.Run("no forms", func(t *testing.T) {
 		got := adapters.AlchemyFromPop(&gen.InterrogationPopPayload{})
@@ -229,10 +229,10 @@ func TestImageFromPopRules(t *testing.T) {
 	tests := []struct {
 		name   string
 		pop    *gen.GenerationPayloadStable
-		check  func(t *testing.T, j adapters.ImageJob)
-		faults []adapters.Fault
+		check  func(t *testing.T, j adapters.ImagePop)
+		faults []gen.GenerationMetadataStable
 	}{
-		{"txt2img labelled img2img, no source: no fault", imagePop(nil), func(t *testing.T, j adapters.ImageJob) {
+		{"txt2img labelled img2img, no source: no fault", imagePop(nil), func(t *testing.T, j adapters.ImagePop) {
 			assert.Equal(t, "a cat", j.Params.Prompt)
 			assert.Equal(t, "ugly", j.Params.NegativePrompt)
 			assert.Equal(t, params.SchedulerKarras, j.Params.Scheduler)
@@ -244,42 +244,42 @@ func TestImageFromPopRules(t *testing.T) {
 		}, nil},
 		{"img2img with base64 source and mask", imagePop(func(p *gen.GenerationPayloadStable) {
 			p.SourceImage, p.SourceMask = b64("src"), b64("mask")
-		}), func(t *testing.T, j adapters.ImageJob) {
+		}), func(t *testing.T, j adapters.ImagePop) {
 			assert.Equal(t, params.SourceImg2Img, j.Params.SourceProcessing)
 			assert.Equal(t, &params.SourceImage{Image: params.ImageData{Data: []byte("src")}, Mask: params.ImageData{Data: []byte("mask")}}, j.Params.Source)
 		}, nil},
 		{"URL source stays a URL", imagePop(func(p *gen.GenerationPayloadStable) {
 			p.SourceImage, p.SourceProcessing = params.Ptr("https://r2/src.webp"), sp(gen.SourceProcessingInpainting)
-		}), func(t *testing.T, j adapters.ImageJob) {
+		}), func(t *testing.T, j adapters.ImagePop) {
 			assert.Equal(t, params.SourceInpainting, j.Params.SourceProcessing)
 			assert.Equal(t, "https://r2/src.webp", j.Params.Source.Image.URL)
 		}, nil},
 		{"bad source falls back to txt2img", imagePop(func(p *gen.GenerationPayloadStable) {
 			p.SourceImage = params.Ptr("YQ==!!")
-		}), func(t *testing.T, j adapters.ImageJob) {
+		}), func(t *testing.T, j adapters.ImagePop) {
 			assert.Equal(t, params.SourceTxt2Img, j.Params.SourceProcessing)
 			assert.Nil(t, j.Params.Source)
-		}, []adapters.Fault{sourceFault()}},
+		}, []gen.GenerationMetadataStable{sourceFault()}},
 		{"inpainting without source", imagePop(func(p *gen.GenerationPayloadStable) {
 			p.SourceProcessing = sp(gen.SourceProcessingInpainting)
-		}), func(t *testing.T, j adapters.ImageJob) {
+		}), func(t *testing.T, j adapters.ImagePop) {
 			assert.Equal(t, params.SourceTxt2Img, j.Params.SourceProcessing)
-		}, []adapters.Fault{sourceFault()}},
+		}, []gen.GenerationMetadataStable{sourceFault()}},
 		{"bad mask dropped", imagePop(func(p *gen.GenerationPayloadStable) {
 			p.SourceImage, p.SourceMask = b64("src"), params.Ptr("%%%")
-		}), func(t *testing.T, j adapters.ImageJob) {
+		}), func(t *testing.T, j adapters.ImagePop) {
 			assert.True(t, j.Params.Source.Mask.IsZero())
-		}, []adapters.Fault{{Type: gen.MetadataTypeSourceMask, Value: gen.MetadataValueParseFailed}}},
+		}, []gen.GenerationMetadataStable{{Type: gen.MetadataTypeSourceMask, Value: gen.MetadataValueParseFailed}}},
 		{"remix with one bad extra image", imagePop(func(p *gen.GenerationPayloadStable) {
 			p.SourceImage, p.SourceProcessing = b64("src"), sp(gen.SourceProcessingRemix)
 			p.ExtraSourceImages = []gen.ExtraSourceImage{{Image: b64("e0"), Strength: params.Ptr(0.5)}, {Image: params.Ptr("a")}, {Image: params.Ptr("https://x/e2")}}
-		}), func(t *testing.T, j adapters.ImageJob) {
+		}), func(t *testing.T, j adapters.ImagePop) {
 			assert.Equal(t, []params.RemixImage{{Image: params.ImageData{Data: []byte("e0")}, Strength: params.Ptr(0.5)}, {Image: params.ImageData{URL: "https://x/e2"}}}, j.Params.Remix)
-		}, []adapters.Fault{{Type: gen.MetadataTypeExtraSourceImages, Value: gen.MetadataValueParseFailed, Ref: params.Ptr("1")}}},
+		}, []gen.GenerationMetadataStable{{Type: gen.MetadataTypeExtraSourceImages, Value: gen.MetadataValueParseFailed, Ref: params.Ptr("1")}}},
 		{"controlnet with control map", imagePop(func(p *gen.GenerationPayloadStable) {
 			p.SourceImage = b64("map")
 			p.Payload.ControlType, p.Payload.ImageIsControl = &ct, params.Ptr(true)
-		}), func(t *testing.T, j adapters.ImageJob) {
+		}), func(t *testing.T, j adapters.ImagePop) {
 			assert.Nil(t, j.Params.Source)
 			assert.Equal(t, &params.ControlNet{Type: params.ControlCanny, ControlMap: &params.ImageData{Data: []byte("map")}}, j.Params.ControlNet)
 			assert.Equal(t, params.SourceTxt2Img, j.Params.SourceProcessing)
@@ -287,19 +287,19 @@ func TestImageFromPopRules(t *testing.T) {
 		{"controlnet with source image", imagePop(func(p *gen.GenerationPayloadStable) {
 			p.SourceImage = b64("src")
 			p.Payload.ControlType, p.Payload.ReturnControlMap = &ct, params.Ptr(true)
-		}), func(t *testing.T, j adapters.ImageJob) {
+		}), func(t *testing.T, j adapters.ImagePop) {
 			assert.Equal(t, []byte("src"), j.Params.Source.Image.Data)
 			assert.Equal(t, &params.ControlNet{Type: params.ControlCanny, ReturnControlMap: true}, j.Params.ControlNet)
 		}, nil},
 		{"controlnet without image dropped", imagePop(func(p *gen.GenerationPayloadStable) {
 			p.Payload.ControlType = &ct
-		}), func(t *testing.T, j adapters.ImageJob) {
+		}), func(t *testing.T, j adapters.ImagePop) {
 			assert.Nil(t, j.Params.ControlNet)
-		}, []adapters.Fault{sourceFault()}},
+		}, []gen.GenerationMetadataStable{sourceFault()}},
 		{"hires fix on sdxl", imagePop(func(p *gen.GenerationPayloadStable) {
 			p.Payload.HiresFix = params.Ptr(true)
 			p.Payload.Width, p.Payload.Height = params.Ptr(1536), params.Ptr(1152)
-		}), func(t *testing.T, j adapters.ImageJob) {
+		}), func(t *testing.T, j adapters.ImagePop) {
 			require.NotNil(t, j.Params.HiresFix)
 			require.NotNil(t, j.Params.HiresFix.FirstPass)
 			assert.Equal(t, params.HiresPass{Width: 1152, Height: 896, Steps: 25, DenoisingStrength: 1}, *j.Params.HiresFix.FirstPass)
@@ -307,26 +307,26 @@ func TestImageFromPopRules(t *testing.T) {
 		}, nil},
 		{"hires fix too small is kept but not computed", imagePop(func(p *gen.GenerationPayloadStable) {
 			p.Payload.HiresFix = params.Ptr(true)
-		}), func(t *testing.T, j adapters.ImageJob) {
+		}), func(t *testing.T, j adapters.ImagePop) {
 			require.NotNil(t, j.Params.HiresFix)
 			assert.Nil(t, j.Params.HiresFix.FirstPass)
 		}, nil},
 		{"obsolete single r2_upload", imagePop(func(p *gen.GenerationPayloadStable) {
 			p.Ids, p.R2Uploads, p.R2Upload = nil, nil, params.Ptr("https://r2/only")
-		}), func(t *testing.T, j adapters.ImageJob) {
+		}), func(t *testing.T, j adapters.ImagePop) {
 			assert.Equal(t, []string{"id1"}, j.Dispatch.IDs)
 			assert.Equal(t, map[string]string{"id1": "https://r2/only"}, j.Dispatch.R2Uploads)
 		}, nil},
 		{"fewer r2 urls than ids: base64 for the rest", imagePop(func(p *gen.GenerationPayloadStable) {
 			p.R2Uploads = p.R2Uploads[:1]
-		}), func(t *testing.T, j adapters.ImageJob) {
+		}), func(t *testing.T, j adapters.ImagePop) {
 			assert.Equal(t, "", j.Dispatch.UploadURL("id2"))
 		}, nil},
 		{"unknown source processing and control type kept", imagePop(func(p *gen.GenerationPayloadStable) {
 			p.SourceImage, p.SourceProcessing = b64("src"), sp("future_mode")
 			c := gen.ControlType("depth_anything_v2")
 			p.Payload.ControlType = &c
-		}), func(t *testing.T, j adapters.ImageJob) {
+		}), func(t *testing.T, j adapters.ImagePop) {
 			assert.Equal(t, params.SourceProcessing("future_mode"), j.Params.SourceProcessing)
 			assert.Equal(t, params.ControlDepthAnythingV2, j.Params.ControlNet.Type)
 			assert.True(t, j.Params.ControlNet.Type.Known())
@@ -336,7 +336,7 @@ func TestImageFromPopRules(t *testing.T) {
 			s := gen.SamplerName("k_new_sampler")
 			p.Payload.SamplerName = &s
 			p.Payload.PostProcessing = []gen.PostProcessor{"NewUpscaler", "GFPGAN"}
-		}), func(t *testing.T, j adapters.ImageJob) {
+		}), func(t *testing.T, j adapters.ImagePop) {
 			assert.Equal(t, params.Sampler("k_new_sampler"), j.Params.Sampler)
 			assert.Equal(t, []params.PostProcessor{"NewUpscaler", "GFPGAN"}, j.Params.PostProcessing)
 		}, nil},

@@ -20,7 +20,7 @@ type ImageResult struct {
 	// Censored tells the server the image was censored by the worker.
 	Censored bool
 	// Metadata is added to the job's conversion faults.
-	Metadata []Fault
+	Metadata []gen.GenerationMetadataStable
 }
 
 // ImageSubmit builds the body of POST /v2/generate/submit for one result
@@ -32,7 +32,7 @@ type ImageResult struct {
 // no such path: it refused jobs without R2 URLs). A faulted result sends
 // generation "Faulted" and no image. The job's conversion faults are
 // reported with every result.
-func ImageSubmit(job *ImageJob, res ImageResult) (body gen.SubmitInputStable, uploadURL string) {
+func ImageSubmit(job *ImagePop, res ImageResult) (body gen.SubmitInputStable, uploadURL string) {
 	body = gen.SubmitInputStable{ID: res.ID, Seed: res.Seed}
 	if res.State != "" {
 		st := res.State

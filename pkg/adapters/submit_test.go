@@ -29,7 +29,7 @@ func TestImageSubmit(t *testing.T) {
 		{"r2", adapters.ImageResult{ID: "id1", Seed: 7, Image: []byte("img")}, "R2", "https://r2/1", nil, 1},
 		{"inline base64", adapters.ImageResult{ID: "id2", Seed: 8, Image: []byte("img")}, "aW1n", "", nil, 1},
 		{"faulted", adapters.ImageResult{ID: "id1", State: gen.SubmitStateFaulted,
-			Metadata: []adapters.Fault{{Type: gen.MetadataTypeInformation, Value: gen.MetadataValueSeeRef, Ref: params.Ptr("oom")}}},
+			Metadata: []gen.GenerationMetadataStable{{Type: gen.MetadataTypeInformation, Value: gen.MetadataValueSeeRef, Ref: params.Ptr("oom")}}},
 			"Faulted", "", params.Ptr(gen.SubmitStateFaulted), 2},
 	}
 	for _, tt := range tests {

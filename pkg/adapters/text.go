@@ -122,8 +122,8 @@ func fillText(t *params.Text, ctx, length *int, temp, dexp, drange, smooth, topP
 	t.Format = params.TextFormat{AddLeadingSpace: cp(f1), RemoveBlankLines: cp(f2), RemoveSpecialChars: cp(f3), TrimIncomplete: cp(f4), SingleLine: cp(f5)}
 }
 
-// TextJob is a popped text job.
-type TextJob struct {
+// TextPop is a popped text job.
+type TextPop struct {
 	// Params is the generation to run.
 	Params params.Text
 	// Dispatch holds ids, TTL and skipped counts.
@@ -134,8 +134,8 @@ type TextJob struct {
 // a job returns Dispatch.HasJob false and no error. The payload's n is kept
 // in Params.N; the server always sends n = 1 with one id per job. Text
 // results are always returned inline (there is no R2 path for text).
-func TextFromPop(pop *gen.GenerationPayloadKobold) (TextJob, error) {
-	job := TextJob{Dispatch: Dispatch{
+func TextFromPop(pop *gen.GenerationPayloadKobold) (TextPop, error) {
+	job := TextPop{Dispatch: Dispatch{
 		IDs:      popIDs(pop.ID, pop.Ids),
 		Skipped:  skippedKobold(pop.Skipped),
 		Messages: pop.Messages,

@@ -1,16 +1,3 @@
-// Package horde is the client that Go programs use to talk to the AI Horde.
-//
-// A Client reaches every operation of the AI Horde v2 API through the embedded generated
-// client (gen.ClientWithResponses), and adds what a program needs around it:
-//
-//   - the API key sent only to the configured Horde, only on operations that take one, never
-//     through a redirect to another host, and never into a log or an error string;
-//   - a Client-Agent on every request;
-//   - typed errors (*APIError, with sentinels for errors.Is);
-//   - retries with backoff and Retry-After, only where sending again is safe;
-//   - client-side rate limiting that keeps a program under the server's limits;
-//   - helpers that submit a generation, wait for it and return its results
-//     (GenerateImage, GenerateText, Interrogate), and Sessions that cancel what is left.
 package horde
 
 import (
@@ -32,10 +19,8 @@ import (
 
 // Client talks to one AI Horde. It is safe for concurrent use.
 //
-// The embedded *gen.ClientWithResponses reaches all 90 operations; its requests go through the
-// client's key, agent, retry and rate-limit handling. Its responses are not errors when their
-// status is not 2xx: APIErrorFromResponse turns them into *APIError. The methods defined on
-// Client itself return *APIError for every non-2xx answer.
+// Every operation of the API has a method that returns the decoded body, or an *APIError for a
+// non-2xx answer; Raw reaches the generated client underneath.
 type Client struct {
 	raw *gen.ClientWithResponses
 

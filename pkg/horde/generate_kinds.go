@@ -189,8 +189,8 @@ func (c *Client) generateText(ctx context.Context, tr tracker, req gen.Generatio
 	return res, err
 }
 
-// AlchemyForm is the outcome of one form of an alchemy request.
-type AlchemyForm struct {
+// FormResult is the outcome of one form of an alchemy request.
+type FormResult struct {
 	// Form is the form's name (caption, interrogation, nsfw, an upscaler, …).
 	Form string
 	// State is waiting, processing, done, faulted or cancelled.
@@ -204,7 +204,7 @@ type AlchemyForm struct {
 type AlchemyResult struct {
 	ID      string
 	State   string
-	Forms   []AlchemyForm
+	Forms   []FormResult
 	Message string
 }
 
@@ -231,7 +231,7 @@ func (c *Client) interrogate(ctx context.Context, tr tracker, req gen.ModelInter
 		res.State = deref(st.State)
 		res.Forms = res.Forms[:0]
 		for _, f := range st.Forms {
-			form := AlchemyForm{Form: deref(f.Form), State: deref(f.State)}
+			form := FormResult{Form: deref(f.Form), State: deref(f.State)}
 			if f.Result != nil {
 				form.Result = map[string]any(*f.Result)
 			}

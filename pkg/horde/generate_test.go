@@ -286,7 +286,7 @@ func TestInterrogate(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "done", res.State)
 		require.Len(t, res.Forms, 2)
-		assert.Equal(t, AlchemyForm{Form: "caption", State: "done", Result: map[string]any{"caption": "a cat"}}, res.Forms[0])
+		assert.Equal(t, FormResult{Form: "caption", State: "done", Result: map[string]any{"caption": "a cat"}}, res.Forms[0])
 		assert.Equal(t, false, res.Forms[1].Result["nsfw"])
 	})
 	synctest.Test(t, func(t *testing.T) {

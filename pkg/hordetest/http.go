@@ -117,7 +117,7 @@ func setCommonHeaders(w http.ResponseWriter) {
 	h.Set("Access-Control-Allow-Origin", "*")
 	h.Set("Access-Control-Allow-Methods", "POST, GET, OPTIONS, PUT, DELETE, PATCH")
 	h.Set("Access-Control-Allow-Headers", "Accept, Content-Type, Content-Length, Accept-Encoding, X-CSRF-Token, apikey, Client-Agent, X-Fields, Idempotency-Key")
-	h.Set("Horde-Node", "hordetest:0:"+Version)
+	h.Set("Horde-Node", "hordetest:0:"+ServerVersion)
 }
 
 func writeJSON(w http.ResponseWriter, status int, body any) {

@@ -29,7 +29,7 @@ func (s *Server) handleHeartbeat(*http.Request) (int, any) {
 			threads += w.threads
 		}
 	}
-	return http.StatusOK, gen.Heartbeat{Message: ptr("OK"), Version: ptr(Version), Queue: ptr(len(s.queue)),
+	return http.StatusOK, gen.Heartbeat{Message: ptr("OK"), Version: ptr(ServerVersion), Queue: ptr(len(s.queue)),
 		Threads: ptr(threads), ActiveCount: ptr(active), DBConnection: ptr(true)}
 }
 

@@ -16,8 +16,8 @@ import (
 	"time"
 )
 
-// Version is the AI Horde server version the simulator reproduces.
-const Version = "5.1.5"
+// ServerVersion is the AI Horde server version the simulator reproduces.
+const ServerVersion = "5.1.5"
 
 // AnonymousAPIKey is the API key of the anonymous user (id 0).
 const AnonymousAPIKey = "0000000000"

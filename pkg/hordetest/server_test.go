@@ -20,9 +20,9 @@ func TestSkeleton(t *testing.T) {
 	hb := call(t, s, "GET", "v2/status/heartbeat", "", nil)
 	require.Equal(t, 200, hb.status)
 	assert.Equal(t, "OK", hb.str("message"))
-	assert.Equal(t, Version, hb.str("version"))
+	assert.Equal(t, ServerVersion, hb.str("version"))
 	assert.Equal(t, "*", hb.header.Get("Access-Control-Allow-Origin"))
-	assert.Contains(t, hb.header.Get("Horde-Node"), Version)
+	assert.Contains(t, hb.header.Get("Horde-Node"), ServerVersion)
 
 	na := call(t, s, "PUT", "v2/generate/async", keyAlice, map[string]any{})
 	assert.Equal(t, http.StatusMethodNotAllowed, na.status)

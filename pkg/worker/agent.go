@@ -280,16 +280,16 @@ func (c *Config) UnservedAllowances() []string {
 // what the Horde will grant the configured bridge agent for the kinds the worker serves: image
 // features and kudos multiplier, text validation, and the allow_* settings it will not honour.
 // logger nil means slog.Default().
-func (c *Config) LogBridgeAgent(logger *slog.Logger, kinds ...Kind) {
+func (c *Config) LogBridgeAgent(logger *slog.Logger, kinds ...horde.Kind) {
 	if logger == nil {
 		logger = slog.Default()
 	}
 	g := BridgeGrantsFor(c.BridgeAgent)
 	attrs := []any{"bridge_agent", g.Agent, "bridge_name", g.Name}
 	if len(kinds) == 0 {
-		kinds = []Kind{KindImage, KindText, KindAlchemy}
+		kinds = []horde.Kind{horde.KindImage, horde.KindText, horde.KindAlchemy}
 	}
-	if slices.Contains(kinds, KindImage) {
+	if slices.Contains(kinds, horde.KindImage) {
 		feats := "none"
 		if len(g.Features) > 0 {
 			feats = strings.Join(g.Features, ",")
@@ -300,7 +300,7 @@ func (c *Config) LogBridgeAgent(logger *slog.Logger, kinds ...Kind) {
 			attrs = append(attrs, "allowances_not_granted", strings.Join(un, ","))
 		}
 	}
-	if slices.Contains(kinds, KindText) {
+	if slices.Contains(kinds, horde.KindText) {
 		attrs = append(attrs, "text_validated", g.TextValidated, "text_kudos_multiplier", g.TextKudosMultiplier)
 	}
 	level := slog.LevelInfo

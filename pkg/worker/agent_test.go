@@ -153,19 +153,19 @@ func TestUnservedAllowances(t *testing.T) {
 func TestLogBridgeAgent(t *testing.T) {
 	tests := []struct {
 		name, yaml string
-		kinds      []Kind
+		kinds      []horde.Kind
 		level      string
 		contains   []string
 		absent     []string
 	}{
-		{"default image", "", []Kind{KindImage}, "INFO",
+		{"default image", "", []horde.Kind{horde.KindImage}, "INFO",
 			[]string{"bridge_name=horde-go", "image_features=none", "image_kudos_multiplier=0.75", "allowances_not_granted=allow_img2img"},
 			[]string{"text_validated"}},
-		{"default text", "", []Kind{KindText}, "INFO",
+		{"default text", "", []horde.Kind{horde.KindText}, "INFO",
 			[]string{"text_validated=false", "text_kudos_multiplier=0.3"}, []string{"image_features"}},
 		{"all kinds", "allow_img2img: false", nil, "INFO",
 			[]string{"image_features=none", "text_validated=false"}, []string{"allowances_not_granted"}},
-		{"impersonation", `bridge_agent: "AI Horde Worker~aphrodite~kai:24:x"`, []Kind{KindText}, "WARN",
+		{"impersonation", `bridge_agent: "AI Horde Worker~aphrodite~kai:24:x"`, []horde.Kind{horde.KindText}, "WARN",
 			[]string{`impersonating \"AI Horde Worker~aphrodite~kai\"`, "text_validated=true", "text_kudos_multiplier=1"}, nil},
 	}
 	for _, tt := range tests {

@@ -111,14 +111,14 @@ func BenchmarkJobOverhead(b *testing.B) {
 		if err := j.execute(ctx, w); err != nil {
 			b.Fatal(err)
 		}
-		_ = j.gen.To(StateSubmitting)
+		_ = j.machine.To(StateSubmitting)
 		for _, s := range j.submissions(w) {
 			_ = s
 		}
 		body, _ := json.Marshal(gen.SubmitInputStable{ID: j.id(), Generation: ptrTo("R2"), Seed: j.seed})
 		_ = body
-		_ = j.gen.To(StateSubmitComplete)
-		_ = j.gen.To(StateComplete)
+		_ = j.machine.To(StateSubmitComplete)
+		_ = j.machine.To(StateComplete)
 	}
 }
 

@@ -381,14 +381,14 @@ func (c *Config) ClientOptions() []horde.Option {
 
 // NameFor returns the name the worker pops kind with: the kind's own name, else
 // worker_name, else the upstream default for the kind.
-func (c *Config) NameFor(kind Kind) string {
+func (c *Config) NameFor(kind horde.Kind) string {
 	var own, def string
 	switch kind {
-	case KindImage:
+	case horde.KindImage:
 		own, def = c.DreamerName, DefaultDreamerName
-	case KindText:
+	case horde.KindText:
 		own, def = c.ScribeName, DefaultScribeName
-	case KindAlchemy:
+	case horde.KindAlchemy:
 		own, def = c.AlchemistName, DefaultAlchemistName
 	default:
 		def = DefaultWorkerName

@@ -3,6 +3,7 @@ package worker_test
 import (
 	"fmt"
 
+	"github.com/horde-go/horde/pkg/horde"
 	"github.com/horde-go/horde/pkg/worker"
 )
 
@@ -22,7 +23,7 @@ max_treads: 3
 	for _, w := range warnings {
 		fmt.Println("warning:", w)
 	}
-	fmt.Println(cfg.NameFor(worker.KindImage), cfg.MaxThreads, cfg.MaxPixels())
+	fmt.Println(cfg.NameFor(horde.KindImage), cfg.MaxThreads, cfg.MaxPixels())
 
 	_, _, err = worker.ParseConfig([]byte("max_threads: 40\nnsfw: maybe\n"))
 	fmt.Println(err)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/horde-go/horde/gen"
+	"github.com/horde-go/horde/pkg/horde"
 	"github.com/horde-go/horde/pkg/params"
 )
 
@@ -37,7 +38,7 @@ func (c *Config) ImagePopRequest(models []string) (gen.PopInputStable, error) {
 		return gen.PopInputStable{}, errors.New("worker: image pop: no models (resolve models_to_load first)")
 	}
 	return gen.PopInputStable{
-		Name:                cfgPtr(c.NameFor(KindImage)),
+		Name:                cfgPtr(c.NameFor(horde.KindImage)),
 		Models:              append([]string(nil), models...),
 		BridgeAgent:         cfgPtr(c.BridgeAgent),
 		MaxPixels:           cfgPtr(c.MaxPixels()),
@@ -96,7 +97,7 @@ func (c *Config) TextPopRequest(model, alias string) (gen.PopInputKobold, error)
 		return gen.PopInputKobold{}, err
 	}
 	return gen.PopInputKobold{
-		Name:                cfgPtr(c.NameFor(KindText)),
+		Name:                cfgPtr(c.NameFor(horde.KindText)),
 		Models:              []string{name},
 		BridgeAgent:         cfgPtr(c.BridgeAgent),
 		MaxLength:           cfgPtr(c.MaxLength),
@@ -127,7 +128,7 @@ func (c *Config) AlchemyPopRequest(forms []params.AlchemyForm) (gen.Interrogatio
 		names = append(names, gen.InterrogationFormName(f))
 	}
 	return gen.InterrogationPopInput{
-		Name:              cfgPtr(c.NameFor(KindAlchemy)),
+		Name:              cfgPtr(c.NameFor(horde.KindAlchemy)),
 		Forms:             names,
 		BridgeAgent:       cfgPtr(c.BridgeAgent),
 		Amount:            cfgPtr(max(c.QueueSize, 1)),

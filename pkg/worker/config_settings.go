@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/horde-go/horde/pkg/horde"
 	"github.com/horde-go/horde/pkg/params"
 )
 
 // ConfigSources are what [Config.Settings] needs besides the configuration file.
 type ConfigSources struct {
 	// Kinds are the kinds of work the worker serves (those it has a backend for).
-	Kinds []Kind
+	Kinds []horde.Kind
 	// ModelReference is the image model reference; required to serve images.
 	ModelReference *params.ImageModelReference
 	// Stats gives the Horde's model statistics for "top N"/"bottom N" (a *horde.Client).
@@ -46,7 +47,7 @@ func (c *Config) Settings(ctx context.Context, src ConfigSources) (Settings, []C
 	var errs []error
 	for _, k := range src.Kinds {
 		switch k {
-		case KindImage:
+		case horde.KindImage:
 			models, w, err := ResolveImageModels(ctx, c, src.Stats, src.ModelReference)
 			warns = append(warns, w...)
 			if err != nil {
@@ -60,14 +61,14 @@ func (c *Config) Settings(ctx context.Context, src ConfigSources) (Settings, []C
 			}
 			s.ImagePop = &pop
 			s.BaselineOf = params.BaselineOf(src.ModelReference)
-		case KindText:
+		case horde.KindText:
 			pop, err := c.TextPopRequest(src.TextModel, src.UserAlias)
 			if err != nil {
 				errs = append(errs, err)
 				continue
 			}
 			s.TextPop = &pop
-		case KindAlchemy:
+		case horde.KindAlchemy:
 			pop, err := c.AlchemyPopRequest(nil)
 			if err != nil {
 				errs = append(errs, err)

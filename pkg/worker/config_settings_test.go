@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/horde-go/horde/pkg/horde"
 	"github.com/horde-go/horde/pkg/params"
 )
 
@@ -22,19 +23,19 @@ func TestConfigSettings(t *testing.T) {
 		wantErr              string
 	}{
 		{name: "image", yaml: "models_to_load: [top 1]\nmax_threads: 2\nqueue_size: 2\nnsfw: false\nstats_output_frequency: 10",
-			src:   ConfigSources{Kinds: []Kind{KindImage}, ModelReference: ref, Stats: &cfgFakeStats{month: map[string]int{"Deliberate": 3}}},
+			src:   ConfigSources{Kinds: []horde.Kind{horde.KindImage}, ModelReference: ref, Stats: &cfgFakeStats{month: map[string]int{"Deliberate": 3}}},
 			image: true, wantModels: []string{"Deliberate"}},
 		{name: "all kinds", yaml: "models_to_load: [Deliberate]\ntext_model: M",
-			src:   ConfigSources{Kinds: []Kind{KindImage, KindText, KindAlchemy}, ModelReference: ref},
+			src:   ConfigSources{Kinds: []horde.Kind{horde.KindImage, horde.KindText, horde.KindAlchemy}, ModelReference: ref},
 			image: true, text: true, alchemy: true, wantModels: []string{"Deliberate"}},
 		{name: "text only needs no reference", yaml: "",
-			src:  ConfigSources{Kinds: []Kind{KindText}, TextModel: "M"},
+			src:  ConfigSources{Kinds: []horde.Kind{horde.KindText}, TextModel: "M"},
 			text: true},
 		{name: "no kinds", src: ConfigSources{}, wantErr: "no kind"},
-		{name: "image without reference", src: ConfigSources{Kinds: []Kind{KindImage}}, wantErr: "nil model reference"},
-		{name: "image without models", yaml: "models_to_load: [Nope]", src: ConfigSources{Kinds: []Kind{KindImage}, ModelReference: ref}, wantErr: "models_to_load"},
-		{name: "text without model", src: ConfigSources{Kinds: []Kind{KindText}}, wantErr: "no model"},
-		{name: "unknown kind", src: ConfigSources{Kinds: []Kind{"video"}}, wantErr: `unknown kind "video"`},
+		{name: "image without reference", src: ConfigSources{Kinds: []horde.Kind{horde.KindImage}}, wantErr: "nil model reference"},
+		{name: "image without models", yaml: "models_to_load: [Nope]", src: ConfigSources{Kinds: []horde.Kind{horde.KindImage}, ModelReference: ref}, wantErr: "models_to_load"},
+		{name: "text without model", src: ConfigSources{Kinds: []horde.Kind{horde.KindText}}, wantErr: "no model"},
+		{name: "unknown kind", src: ConfigSources{Kinds: []horde.Kind{"video"}}, wantErr: `unknown kind "video"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,7 +62,7 @@ func TestConfigSettings(t *testing.T) {
 		})
 	}
 	c := cfgTestConfig(t, "max_threads: 2\nqueue_size: 2\nnsfw: false\nstats_output_frequency: 10\ntext_model: M")
-	s, _, err := c.Settings(context.Background(), ConfigSources{Kinds: []Kind{KindText}})
+	s, _, err := c.Settings(context.Background(), ConfigSources{Kinds: []horde.Kind{horde.KindText}})
 	require.NoError(t, err)
 	assert.Equal(t, 2, s.Threads)
 	assert.Equal(t, 2, s.QueueSize)

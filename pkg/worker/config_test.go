@@ -292,7 +292,7 @@ func TestParseConfigRegenTemplate(t *testing.T) {
 	c, warns, err := LoadConfig(filepath.Join("testdata", "config", "regen_template.yaml"))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"safety_on_gpu", "high_performance_mode", "process_timeout", "custom_models", "max_treads"}, cfgTestKeys(warns))
-	assert.Equal(t, "Dreamer", c.NameFor(KindImage))
+	assert.Equal(t, "Dreamer", c.NameFor(horde.KindImage))
 	assert.Equal(t, "https://aihorde.net/api/", c.HordeURL)
 }
 
@@ -365,17 +365,17 @@ func TestConfigNameFor(t *testing.T) {
 	tests := []struct {
 		name string
 		c    Config
-		kind Kind
+		kind horde.Kind
 		want string
 	}{
-		{"image default", Config{}, KindImage, DefaultDreamerName},
-		{"text default", Config{}, KindText, DefaultScribeName},
-		{"alchemy default", Config{}, KindAlchemy, DefaultAlchemistName},
-		{"other kind", Config{}, Kind("video"), DefaultWorkerName},
-		{"fallback", Config{WorkerName: "W"}, KindText, "W"},
-		{"own name wins", Config{WorkerName: "W", ScribeName: "S"}, KindText, "S"},
-		{"own image", Config{WorkerName: "W", DreamerName: "D"}, KindImage, "D"},
-		{"own alchemy", Config{WorkerName: "W", AlchemistName: "A"}, KindAlchemy, "A"},
+		{"image default", Config{}, horde.KindImage, DefaultDreamerName},
+		{"text default", Config{}, horde.KindText, DefaultScribeName},
+		{"alchemy default", Config{}, horde.KindAlchemy, DefaultAlchemistName},
+		{"other kind", Config{}, horde.Kind("video"), DefaultWorkerName},
+		{"fallback", Config{WorkerName: "W"}, horde.KindText, "W"},
+		{"own name wins", Config{WorkerName: "W", ScribeName: "S"}, horde.KindText, "S"},
+		{"own image", Config{WorkerName: "W", DreamerName: "D"}, horde.KindImage, "D"},
+		{"own alchemy", Config{WorkerName: "W", AlchemistName: "A"}, horde.KindAlchemy, "A"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,13 +10,14 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"github.com/horde-go/horde/pkg/horde"
 	"image"
 	"image/png"
 	"net/http"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/horde-go/horde/pkg/horde"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

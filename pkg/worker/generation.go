@@ -5,16 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
-)
 
-// Kind is what a generation produces.
-type Kind string
-
-// The kinds of work a worker does.
-const (
-	KindImage   Kind = "image"
-	KindText    Kind = "text"
-	KindAlchemy Kind = "alchemy"
+	"github.com/horde-go/horde/pkg/horde"
 )
 
 // ErrInvalidTransition is wrapped by the error of a transition the table does not allow.
@@ -68,7 +60,7 @@ type GenerationOptions struct {
 type Generation struct {
 	mu         sync.Mutex
 	id         string
-	kind       Kind
+	kind       horde.Kind
 	table      Table
 	blackBox   bool
 	limits     map[State]int
@@ -86,7 +78,7 @@ type Generation struct {
 // NewGeneration returns a generation in NOT_STARTED with one result slot per id.
 // The default table is the base table for images, and for text and alchemy the base table with
 // the safety check skippable; BlackBox selects the black-box table instead.
-func NewGeneration(id string, kind Kind, resultIDs []string, opts GenerationOptions) (*Generation, error) {
+func NewGeneration(id string, kind horde.Kind, resultIDs []string, opts GenerationOptions) (*Generation, error) {
 	if id == "" {
 		return nil, errors.New("worker: a generation needs an id")
 	}
@@ -94,7 +86,7 @@ func NewGeneration(id string, kind Kind, resultIDs []string, opts GenerationOpti
 		return nil, fmt.Errorf("worker: generation %s: needs at least one result id", id)
 	}
 	switch kind {
-	case KindImage, KindText, KindAlchemy:
+	case horde.KindImage, horde.KindText, horde.KindAlchemy:
 	default:
 		return nil, fmt.Errorf("worker: generation %s: unknown kind %q", id, kind)
 	}
@@ -107,7 +99,7 @@ func NewGeneration(id string, kind Kind, resultIDs []string, opts GenerationOpti
 	switch {
 	case g.blackBox:
 		g.table = blackBoxTable()
-	case g.table == nil && kind == KindImage:
+	case g.table == nil && kind == horde.KindImage:
 		g.table = baseTable()
 	case g.table == nil:
 		g.table = skippableTable()
@@ -132,7 +124,7 @@ var skippableTable = sync.OnceValue(func() Table { return baseTable().WithSafety
 func (g *Generation) ID() string { return g.id }
 
 // Kind returns what the generation produces.
-func (g *Generation) Kind() Kind { return g.kind }
+func (g *Generation) Kind() horde.Kind { return g.kind }
 
 // BlackBox reports whether the generation uses the black-box table.
 func (g *Generation) BlackBox() bool { return g.blackBox }

@@ -10,12 +10,13 @@ import (
 
 	"github.com/horde-go/horde/gen"
 	"github.com/horde-go/horde/pkg/adapters"
+	"github.com/horde-go/horde/pkg/horde"
 	"github.com/horde-go/horde/pkg/params"
 )
 
 // job is one popped job of any kind, from preparation to its submit bodies.
 type job interface {
-	kind() Kind
+	kind() horde.Kind
 	id() string
 	popped() time.Time
 	ttl(def time.Duration) time.Duration
@@ -33,15 +34,15 @@ type job interface {
 
 // base holds what every kind of job has.
 type base struct {
-	gen      *Generation
+	machine  *Generation
 	poppedAt time.Time
 	ttlDur   time.Duration
 	mu       sync.Mutex
 	faulted  error
 }
 
-func (b *base) generation() *Generation { return b.gen }
-func (b *base) id() string              { return b.gen.ID() }
+func (b *base) generation() *Generation { return b.machine }
+func (b *base) id() string              { return b.machine.ID() }
 func (b *base) popped() time.Time       { return b.poppedAt }
 
 func (b *base) ttl(def time.Duration) time.Duration {
@@ -57,8 +58,8 @@ func (b *base) fault(err error) {
 	if b.faulted == nil {
 		b.faulted = err
 	}
-	if !b.gen.State().Final() && b.gen.State() != StateAborted {
-		_ = b.gen.Abort(err)
+	if !b.machine.State().Final() && b.machine.State() != StateAborted {
+		_ = b.machine.Abort(err)
 	}
 }
 
@@ -71,24 +72,24 @@ func (b *base) faultErr() error {
 // init makes the generation of a job: black-box mode (the backend is one call), the
 // default error limits, except that submitting is bounded by the job's expiry instead (see
 // Settings.SubmitAttempts).
-func (b *base) init(kind Kind, ids []string, ttl time.Duration) error {
+func (b *base) init(kind horde.Kind, ids []string, ttl time.Duration) error {
 	limits := DefaultErrorLimits()
 	delete(limits, StateSubmitting)
 	g, err := NewGeneration(ids[0], kind, ids, GenerationOptions{BlackBox: true, ErrorLimits: limits})
 	if err != nil {
 		return err
 	}
-	b.gen, b.poppedAt, b.ttlDur = g, time.Now(), ttl
+	b.machine, b.poppedAt, b.ttlDur = g, time.Now(), ttl
 	return nil
 }
 
 // runBackend moves the generation through GENERATING around call.
 func (b *base) runBackend(call func() error) error {
-	if err := b.gen.To(StateGenerating); err != nil {
+	if err := b.machine.To(StateGenerating); err != nil {
 		return err
 	}
 	if err := call(); err != nil {
-		_ = b.gen.Fail(err)
+		_ = b.machine.Fail(err)
 		return err
 	}
 	return nil
@@ -97,21 +98,21 @@ func (b *base) runBackend(call func() error) error {
 // toPendingSubmit finishes the work stage: through the safety check when there was one.
 func (b *base) toPendingSubmit(checked bool) error {
 	if checked {
-		if err := b.gen.To(StatePendingSafetyCheck); err != nil {
+		if err := b.machine.To(StatePendingSafetyCheck); err != nil {
 			return err
 		}
-		if err := b.gen.To(StateSafetyChecking); err != nil {
+		if err := b.machine.To(StateSafetyChecking); err != nil {
 			return err
 		}
 	}
-	return b.gen.To(StatePendingSubmit)
+	return b.machine.To(StatePendingSubmit)
 }
 
 // ---- image ----
 
 type imageJob struct {
 	base
-	job  adapters.ImageJob
+	job  adapters.ImagePop
 	seed int
 	out  map[string]ImageOutput
 	// metadata per result id, on top of the job's conversion faults
@@ -128,13 +129,13 @@ func newImageJob(pop *gen.GenerationPayloadStable, lookup adapters.BaselineLooku
 	}
 	seed, _ := strconv.Atoi(aj.Params.Seed)
 	j := &imageJob{job: aj, seed: seed, out: map[string]ImageOutput{}, meta: map[string][]gen.GenerationMetadataStable{}}
-	if err := j.init(KindImage, aj.Dispatch.IDs, aj.Dispatch.TTL); err != nil {
+	if err := j.init(horde.KindImage, aj.Dispatch.IDs, aj.Dispatch.TTL); err != nil {
 		return nil, err
 	}
 	return j, nil
 }
 
-func (j *imageJob) kind() Kind { return KindImage }
+func (j *imageJob) kind() horde.Kind { return horde.KindImage }
 
 // prepare downloads the source image, mask, remix images and control map given by URL. A
 // failed download does not fail the job: it is recorded (download_failed) and the job runs
@@ -179,11 +180,11 @@ func (j *imageJob) prepare(ctx context.Context, w *Worker) error {
 func (j *imageJob) execute(ctx context.Context, w *Worker) error {
 	return j.runBackend(func() error {
 		outs, err := w.b.Image.GenerateImages(ctx, &ImageJob{
-			ID: j.id(), Params: j.job.Params, ResultIDs: j.gen.ResultIDs(), UseNSFWCensor: j.job.UseNSFWCensor})
+			ID: j.id(), Params: j.job.Params, ResultIDs: j.machine.ResultIDs(), UseNSFWCensor: j.job.UseNSFWCensor})
 		if err != nil {
 			return fmt.Errorf("image backend: %w", err)
 		}
-		ids := j.gen.ResultIDs()
+		ids := j.machine.ResultIDs()
 		if len(outs) != len(ids) {
 			return fmt.Errorf("image backend returned %d images for %d ids", len(outs), len(ids))
 		}
@@ -192,11 +193,11 @@ func (j *imageJob) execute(ctx context.Context, w *Worker) error {
 				return fmt.Errorf("image backend returned an empty image %d", i)
 			}
 			j.out[id] = outs[i]
-			if err := j.gen.SetResult(id, outs[i].Data); err != nil {
+			if err := j.machine.SetResult(id, outs[i].Data); err != nil {
 				return err
 			}
 			censor := outs[i].CSAM || (outs[i].NSFW && (!w.s.ServeNSFW || j.job.UseNSFWCensor))
-			if err := j.gen.SetSafety(id, Safety{NSFW: outs[i].NSFW, CSAM: outs[i].CSAM, Censored: censor}); err != nil {
+			if err := j.machine.SetSafety(id, Safety{NSFW: outs[i].NSFW, CSAM: outs[i].CSAM, Censored: censor}); err != nil {
 				return err
 			}
 			md := outs[i].Metadata
@@ -216,10 +217,10 @@ func (j *imageJob) execute(ctx context.Context, w *Worker) error {
 func (j *imageJob) submissions(w *Worker) []*submission {
 	faultErr := j.faultErr()
 	var subs []*submission
-	for _, id := range j.gen.ResultIDs() {
+	for _, id := range j.machine.ResultIDs() {
 		res := adapters.ImageResult{ID: id, Seed: j.seed, Metadata: j.meta[id]}
-		safety, _ := j.gen.Safety(id)
-		data, _ := j.gen.Result(id)
+		safety, _ := j.machine.Safety(id)
+		data, _ := j.machine.Result(id)
 		switch {
 		case faultErr != nil:
 			res.State = gen.SubmitStateFaulted
@@ -244,7 +245,7 @@ func (j *imageJob) submissions(w *Worker) []*submission {
 
 type textJob struct {
 	base
-	job  adapters.TextJob
+	job  adapters.TextPop
 	text string
 }
 
@@ -257,13 +258,13 @@ func newTextJob(pop *gen.GenerationPayloadKobold) (*textJob, error) {
 		return nil, nil
 	}
 	j := &textJob{job: tj}
-	if err := j.init(KindText, tj.Dispatch.IDs, tj.Dispatch.TTL); err != nil {
+	if err := j.init(horde.KindText, tj.Dispatch.IDs, tj.Dispatch.TTL); err != nil {
 		return nil, err
 	}
 	return j, nil
 }
 
-func (j *textJob) kind() Kind                             { return KindText }
+func (j *textJob) kind() horde.Kind                       { return horde.KindText }
 func (j *textJob) prepare(context.Context, *Worker) error { return nil }
 
 func (j *textJob) execute(ctx context.Context, w *Worker) error {
@@ -275,8 +276,8 @@ func (j *textJob) execute(ctx context.Context, w *Worker) error {
 			return fmt.Errorf("text backend: %w", err)
 		}
 		j.text = out.Text
-		for _, id := range j.gen.ResultIDs() {
-			if err := j.gen.SetResult(id, []byte(out.Text)); err != nil {
+		for _, id := range j.machine.ResultIDs() {
+			if err := j.machine.SetResult(id, []byte(out.Text)); err != nil {
 				return err
 			}
 		}
@@ -297,7 +298,7 @@ func derefInt(p *int, def int) int {
 func (j *textJob) submissions(w *Worker) []*submission {
 	faultErr := j.faultErr()
 	var subs []*submission
-	for _, id := range j.gen.ResultIDs() {
+	for _, id := range j.machine.ResultIDs() {
 		state, text := gen.SubmitStateOk, j.text
 		if faultErr != nil {
 			state, text = gen.SubmitStateFaulted, "faulted"
@@ -331,7 +332,7 @@ func newAlchemyJobs(pop *gen.InterrogationPopPayload) ([]*alchemyJob, error) {
 			return nil, errors.New("an alchemy form without an id")
 		}
 		j := &alchemyJob{job: aj}
-		if err := j.init(KindAlchemy, []string{aj.Op.ResultID}, alchemyFormTTL); err != nil {
+		if err := j.init(horde.KindAlchemy, []string{aj.Op.ResultID}, alchemyFormTTL); err != nil {
 			return nil, err
 		}
 		out = append(out, j)
@@ -339,7 +340,7 @@ func newAlchemyJobs(pop *gen.InterrogationPopPayload) ([]*alchemyJob, error) {
 	return out, nil
 }
 
-func (j *alchemyJob) kind() Kind { return KindAlchemy }
+func (j *alchemyJob) kind() horde.Kind { return horde.KindAlchemy }
 
 func (j *alchemyJob) prepare(ctx context.Context, w *Worker) error {
 	if len(j.job.Faults) > 0 {
@@ -373,7 +374,7 @@ func (j *alchemyJob) execute(ctx context.Context, w *Worker) error {
 		if data == nil {
 			data = []byte{}
 		}
-		if err := j.gen.SetResult(j.id(), data); err != nil {
+		if err := j.machine.SetResult(j.id(), data); err != nil {
 			return err
 		}
 		return j.toPendingSubmit(false)

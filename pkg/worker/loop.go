@@ -91,13 +91,13 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.logStart(ctx)
 	var pops sync.WaitGroup
 	if w.s.ImagePop != nil {
-		pops.Go(func() { w.popLoop(ctx, KindImage) })
+		pops.Go(func() { w.popLoop(ctx, horde.KindImage) })
 	}
 	if w.s.TextPop != nil {
-		pops.Go(func() { w.popLoop(ctx, KindText) })
+		pops.Go(func() { w.popLoop(ctx, horde.KindText) })
 	}
 	if w.s.AlchemyPop != nil {
-		pops.Go(func() { w.popLoop(ctx, KindAlchemy) })
+		pops.Go(func() { w.popLoop(ctx, horde.KindAlchemy) })
 	}
 	statsDone := make(chan struct{})
 	go w.statsLoop(ctx, statsDone)
@@ -125,7 +125,7 @@ func (w *Worker) Run(ctx context.Context) error {
 
 func (w *Worker) logStart(ctx context.Context) {
 	kinds := []string{}
-	for k, on := range map[Kind]bool{KindImage: w.s.ImagePop != nil, KindText: w.s.TextPop != nil, KindAlchemy: w.s.AlchemyPop != nil} {
+	for k, on := range map[horde.Kind]bool{horde.KindImage: w.s.ImagePop != nil, horde.KindText: w.s.TextPop != nil, horde.KindAlchemy: w.s.AlchemyPop != nil} {
 		if on {
 			kinds = append(kinds, string(k))
 		}
@@ -148,7 +148,7 @@ func (w *Worker) acquireSlot(ctx context.Context) bool {
 func (w *Worker) releaseSlot() { <-w.slots }
 
 // popLoop pops one kind of job until ctx ends.
-func (w *Worker) popLoop(ctx context.Context, kind Kind) {
+func (w *Worker) popLoop(ctx context.Context, kind horde.Kind) {
 	for ctx.Err() == nil {
 		if wait := w.pauseLeft(); wait > 0 {
 			w.s.Logger.LogAttrs(ctx, slog.LevelWarn, "worker: pausing pops after consecutive failed jobs",
@@ -183,8 +183,8 @@ func (w *Worker) popLoop(ctx context.Context, kind Kind) {
 }
 
 // popAmount is how many jobs one pop of kind may return.
-func (w *Worker) popAmount(kind Kind) int {
-	if kind == KindAlchemy && w.s.AlchemyPop.Amount != nil {
+func (w *Worker) popAmount(kind horde.Kind) int {
+	if kind == horde.KindAlchemy && w.s.AlchemyPop.Amount != nil {
 		return max(*w.s.AlchemyPop.Amount, 1)
 	}
 	return 1
@@ -192,7 +192,7 @@ func (w *Worker) popAmount(kind Kind) int {
 
 // popOnce makes one pop for at most held jobs (the slots the caller holds). Each job it starts
 // owns one of those slots; it returns how many it used and how long to wait.
-func (w *Worker) popOnce(ctx context.Context, kind Kind, held int) (used int, wait time.Duration) {
+func (w *Worker) popOnce(ctx context.Context, kind horde.Kind, held int) (used int, wait time.Duration) {
 	// The pop itself runs on the drain context: once the server hands out a job, cancelling the
 	// request would lose it (the server would wait out its ttl). A stop only prevents new pops.
 	popped, err := w.pop(w.abortCtx, kind, held)
@@ -233,7 +233,7 @@ func (w *Worker) tryAcquireSlot() bool {
 const configErrorWait = 6
 
 // popErrorWait logs a failed pop and says how long to wait before the next one.
-func (w *Worker) popErrorWait(ctx context.Context, kind Kind, err error) time.Duration {
+func (w *Worker) popErrorWait(ctx context.Context, kind horde.Kind, err error) time.Duration {
 	wait := w.s.PopErrorInterval
 	var apiErr *horde.APIError
 	if errors.As(err, &apiErr) && apiErr.RetryAfter > wait {

@@ -10,10 +10,10 @@ import (
 
 // pop asks the Horde for work of one kind, once (the loop decides when to try again), and
 // converts what it got into jobs. A pop that found nothing returns no job and no error.
-func (w *Worker) pop(ctx context.Context, kind Kind, amount int) ([]job, error) {
+func (w *Worker) pop(ctx context.Context, kind horde.Kind, amount int) ([]job, error) {
 	ctx = horde.WithoutRetry(ctx)
 	switch kind {
-	case KindImage:
+	case horde.KindImage:
 		p, err := w.c.PopImageJob(ctx, *w.s.ImagePop)
 		if err != nil {
 			return nil, err
@@ -23,7 +23,7 @@ func (w *Worker) pop(ctx context.Context, kind Kind, amount int) ([]job, error) 
 			return nil, convertError(err)
 		}
 		return []job{j}, nil
-	case KindText:
+	case horde.KindText:
 		p, err := w.c.PopTextJob(ctx, *w.s.TextPop)
 		if err != nil {
 			return nil, err

@@ -73,15 +73,15 @@ func Run(ctx context.Context, cfg *Config, b Backends, opts ...RunOption) error 
 	if err != nil {
 		return fmt.Errorf("worker: building the client: %w", err)
 	}
-	var kinds []Kind
+	var kinds []horde.Kind
 	if b.Image != nil {
-		kinds = append(kinds, KindImage)
+		kinds = append(kinds, horde.KindImage)
 	}
 	if b.Text != nil {
-		kinds = append(kinds, KindText)
+		kinds = append(kinds, horde.KindText)
 	}
 	if b.Alchemy != nil {
-		kinds = append(kinds, KindAlchemy)
+		kinds = append(kinds, horde.KindAlchemy)
 	}
 	cfg.LogBridgeAgent(rc.logger, kinds...)
 	src := ConfigSources{Kinds: kinds, Stats: c, Logger: rc.logger, ModelReference: rc.modelRef}

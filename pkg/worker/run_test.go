@@ -109,7 +109,7 @@ bridge_agent: "AI Horde Worker reGen:13.0.0:https://github.com/horde-go/horde/te
 	}
 	st := w.Stats()
 	assert.Equal(t, int64(12), st.Done)
-	assert.Equal(t, map[worker.Kind]int64{worker.KindImage: 5, worker.KindText: 5, worker.KindAlchemy: 2}, st.PoppedByKind)
+	assert.Equal(t, map[horde.Kind]int64{horde.KindImage: 5, horde.KindText: 5, horde.KindAlchemy: 2}, st.PoppedByKind)
 }
 
 func ptr[T any](v T) *T { return &v }

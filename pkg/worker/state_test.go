@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/horde-go/horde/pkg/horde"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v4"
@@ -34,7 +35,7 @@ func TestTransitionsFromYAML(t *testing.T) {
 			want := readYAMLTable(t, tc.file)
 			for from := range want {
 				for _, to := range AllStates() {
-					g, err := NewGeneration("g", KindImage, []string{"r"}, GenerationOptions{BlackBox: tc.blackBox, Table: Table(want)})
+					g, err := NewGeneration("g", horde.KindImage, []string{"r"}, GenerationOptions{BlackBox: tc.blackBox, Table: Table(want)})
 					require.NoError(t, err)
 					g.state = from
 					if from != StateError {
@@ -95,18 +96,18 @@ func walk(t *testing.T, g *Generation, states ...State) {
 }
 
 func TestHappyPaths(t *testing.T) {
-	g, err := NewGeneration("img", KindImage, []string{"a", "b"}, GenerationOptions{})
+	g, err := NewGeneration("img", horde.KindImage, []string{"a", "b"}, GenerationOptions{})
 	require.NoError(t, err)
 	walk(t, g, StatePreloading, StatePreloadingComplete, StateGenerating, StateGenerationComplete,
 		StatePendingPostProcessing, StatePostProcessing, StatePostProcessingComplete, StatePendingSafetyCheck,
 		StateSafetyChecking, StateSafetyCheckComplete, StatePendingSubmit, StateSubmitting, StateSubmitComplete, StateComplete)
 	assert.True(t, g.State().Final())
 
-	text, err := NewGeneration("txt", KindText, []string{"t"}, GenerationOptions{})
+	text, err := NewGeneration("txt", horde.KindText, []string{"t"}, GenerationOptions{})
 	require.NoError(t, err)
 	walk(t, text, StateGenerating, StateGenerationComplete, StatePendingSubmit, StateSubmitting, StateSubmitComplete, StateComplete)
 
-	box, err := NewGeneration("box", KindImage, []string{"a"}, GenerationOptions{BlackBox: true})
+	box, err := NewGeneration("box", horde.KindImage, []string{"a"}, GenerationOptions{BlackBox: true})
 	require.NoError(t, err)
 	require.Error(t, box.To(StatePreloading), "black-box mode has no preloading")
 	walk(t, box, StateGenerating, StatePendingSafetyCheck, StateSafetyChecking, StatePendingSubmit, StateSubmitting, StateSubmitComplete, StateComplete)
@@ -114,7 +115,7 @@ func TestHappyPaths(t *testing.T) {
 
 // TestErrorLimits: the limit of a state is its number of attempts; submit gets ten.
 func TestErrorLimits(t *testing.T) {
-	g, err := NewGeneration("g", KindImage, []string{"r"}, GenerationOptions{})
+	g, err := NewGeneration("g", horde.KindImage, []string{"r"}, GenerationOptions{})
 	require.NoError(t, err)
 	walk(t, g, StateGenerating)
 	for attempt := 1; attempt <= 3; attempt++ {
@@ -133,7 +134,7 @@ func TestErrorLimits(t *testing.T) {
 	require.NoError(t, g.To(StateReportedFailed))
 	assert.Len(t, g.Failures(), 4)
 
-	s, err := NewGeneration("s", KindImage, []string{"r"}, GenerationOptions{BlackBox: true})
+	s, err := NewGeneration("s", horde.KindImage, []string{"r"}, GenerationOptions{BlackBox: true})
 	require.NoError(t, err)
 	walk(t, s, StateGenerating, StatePendingSubmit, StateSubmitting)
 	for range 9 {
@@ -147,7 +148,7 @@ func TestErrorLimits(t *testing.T) {
 // TestLeavingErrorIsChecked: upstream accepts any state after ERROR; here only retries the
 // table lists under ERROR.
 func TestLeavingErrorIsChecked(t *testing.T) {
-	g, err := NewGeneration("g", KindImage, []string{"r"}, GenerationOptions{})
+	g, err := NewGeneration("g", horde.KindImage, []string{"r"}, GenerationOptions{})
 	require.NoError(t, err)
 	walk(t, g, StatePreloading)
 	require.NoError(t, g.Fail(nil))
@@ -156,7 +157,7 @@ func TestLeavingErrorIsChecked(t *testing.T) {
 	require.ErrorIs(t, g.To(StateSubmitComplete), ErrInvalidTransition)
 	require.NoError(t, g.To(StateGenerating))
 
-	done, err := NewGeneration("d", KindText, []string{"r"}, GenerationOptions{})
+	done, err := NewGeneration("d", horde.KindText, []string{"r"}, GenerationOptions{})
 	require.NoError(t, err)
 	walk(t, done, StateGenerating, StateGenerationComplete, StatePendingSubmit, StateSubmitting, StateSubmitComplete, StateComplete)
 	require.ErrorIs(t, done.Fail(nil), ErrInvalidTransition, "nothing follows COMPLETE, not even ERROR")
@@ -164,7 +165,7 @@ func TestLeavingErrorIsChecked(t *testing.T) {
 }
 
 func TestResultsAndSafety(t *testing.T) {
-	g, err := NewGeneration("g", KindImage, []string{"a", "b"}, GenerationOptions{})
+	g, err := NewGeneration("g", horde.KindImage, []string{"a", "b"}, GenerationOptions{})
 	require.NoError(t, err)
 	require.Error(t, g.SetSafety("a", Safety{}), "a verdict needs the result first")
 	require.Error(t, g.SetResult("zzz", []byte("x")))
@@ -189,7 +190,7 @@ func TestResultsAndSafety(t *testing.T) {
 func TestDurations(t *testing.T) {
 	now := time.Unix(1000, 0)
 	clock := func() time.Time { return now }
-	g, err := NewGeneration("g", KindText, []string{"r"}, GenerationOptions{Now: clock})
+	g, err := NewGeneration("g", horde.KindText, []string{"r"}, GenerationOptions{Now: clock})
 	require.NoError(t, err)
 	now = now.Add(time.Second)
 	walk(t, g, StateGenerating)
@@ -206,13 +207,13 @@ func TestDurations(t *testing.T) {
 }
 
 func TestNewGenerationRejects(t *testing.T) {
-	_, err := NewGeneration("", KindImage, []string{"r"}, GenerationOptions{})
+	_, err := NewGeneration("", horde.KindImage, []string{"r"}, GenerationOptions{})
 	require.Error(t, err)
-	_, err = NewGeneration("g", KindImage, nil, GenerationOptions{})
+	_, err = NewGeneration("g", horde.KindImage, nil, GenerationOptions{})
 	require.Error(t, err)
 	_, err = NewGeneration("g", "video", []string{"r"}, GenerationOptions{})
 	require.Error(t, err)
-	_, err = NewGeneration("g", KindImage, []string{"r"}, GenerationOptions{Table: Table{StateNotStarted: {"X"}}})
+	_, err = NewGeneration("g", horde.KindImage, []string{"r"}, GenerationOptions{Table: Table{StateNotStarted: {"X"}}})
 	require.Error(t, err)
 	require.True(t, StatePendingSubmit.Pending())
 	require.True(t, StateGenerationComplete.Milestone())

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/horde-go/horde/pkg/horde"
 )
 
 // Stats is a snapshot of what a worker did.
@@ -17,7 +19,7 @@ type Stats struct {
 	// = Popped.
 	Popped, Done, Faulted, Abandoned, InFlight int64
 	// PoppedByKind splits Popped by kind.
-	PoppedByKind map[Kind]int64
+	PoppedByKind map[horde.Kind]int64
 	// Submitted counts accepted submits (one per result); Kudos is what they earned.
 	Submitted int64
 	Kudos     float64
@@ -52,11 +54,11 @@ func (s *stats) init() {
 	s.durations = map[State]time.Duration{}
 }
 
-func (s *stats) poppedByKind(k Kind) *atomic.Int64 {
+func (s *stats) poppedByKind(k horde.Kind) *atomic.Int64 {
 	switch k {
-	case KindImage:
+	case horde.KindImage:
 		return &s.image
-	case KindText:
+	case horde.KindText:
 		return &s.text
 	}
 	return &s.alchemy
@@ -92,7 +94,7 @@ func (w *Worker) Stats() Stats {
 	s := &w.st
 	out := Stats{
 		Popped: s.popped.Load(), Done: s.done.Load(), Faulted: s.faulted.Load(), Abandoned: s.abandoned.Load(),
-		PoppedByKind: map[Kind]int64{KindImage: s.image.Load(), KindText: s.text.Load(), KindAlchemy: s.alchemy.Load()},
+		PoppedByKind: map[horde.Kind]int64{horde.KindImage: s.image.Load(), horde.KindText: s.text.Load(), horde.KindAlchemy: s.alchemy.Load()},
 		Submitted:    s.submitted.Load(), Kudos: math.Float64frombits(s.kudosBits.Load()),
 		EmptyPops: s.emptyPops.Load(), PopErrors: s.popErrors.Load(),
 		SubmitRetries: s.submitRetries.Load(), UploadErrors: s.uploadErrors.Load(), Duplicates: s.duplicates.Load(),
