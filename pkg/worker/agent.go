@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"regexp"
-	"slices"
-	"strconv"
 	"strings"
 
+	"github.com/horde-go/horde/internal/bridgeagent"
 	"github.com/horde-go/horde/pkg/horde"
 )
 
@@ -21,293 +19,65 @@ const AgentName = "horde-go"
 // for a development build. The Horde reads the version as semver; a version it cannot parse
 // makes it treat the whole agent as "unknown" in its records.
 func DefaultBridgeAgent() string {
-	return AgentName + ":" + cfgAgentVersion(horde.Version()) + ":" + horde.RepositoryURL
+	return AgentName + ":" + agentVersion(horde.Version()) + ":" + horde.RepositoryURL
 }
 
-func cfgAgentVersion(v string) string {
+func agentVersion(v string) string {
 	s := strings.TrimPrefix(v, "v")
-	if _, ok := agentParseSemver(s); ok {
+	if _, ok := bridgeagent.ParseSemver(s); ok {
 		return s
 	}
 	return "0.0.0-devel"
 }
 
-// BridgeGrants is what the Horde grants a worker by its bridge agent, as the server decides it
-// (AI-Horde horde/bridge_reference.py, classes/stable/worker.py, classes/kobold/*.py at
-// fbd5ed46). The server knows four image bridge names and five validated text bridge names;
-// any other name, horde-go's included, gets no gated image feature and reduced kudos.
-type BridgeGrants struct {
-	// Agent is the bridge agent as sent.
-	Agent string
-	// Name and Version are how the server reads it: "unknown" and "0" when the agent is not
-	// name:version:url with a semver version.
-	Name, Version string
-	// Features are the gated image capabilities the name gets at that version (img2img,
-	// inpainting, r2, r2_source, post-processing, each post-processor, controlnet, lora,
-	// hires_fix, tiling, …), sorted. The server's job filter (database/functions.py) hands a
-	// name without "r2" only requests that set r2 false (requests default to true), without
-	// img2img no job with a source image, without lora, post-processing or controlnet none
-	// that asks for them, whatever the allow_* settings say; without r2_source it sends source
-	// images inline as base64.
-	Features []string
-	// Samplers are the samplers the server lets the worker run with karras on; SamplersNoKarras
-	// are the extra ones allowed without karras. An unknown name is treated as "AI Horde
-	// Worker" 23 for samplers (only).
-	Samplers, SamplersNoKarras []string
-	// Official says the name is one of the Horde's own image workers.
-	Official bool
-	// ImageKudosMultiplier scales image job and uptime kudos: 1 for an official name at its
-	// newest listed version, 0.9 for an older one, 0.75 for any other name.
-	ImageKudosMultiplier float64
-	// TextValidated says the name is a validated text backend; TextKudosMultiplier is then 1,
-	// otherwise 0.3 (job and uptime kudos), and text requests that keep validated_backends on
-	// (the default) skip the worker.
-	TextValidated bool
-	// TextKudosMultiplier: see TextValidated.
-	TextKudosMultiplier float64
+// allowances pairs an image offer's allowance with the feature the Horde checks for it.
+var allowances = [...]struct {
+	field, feature string
+	on             func(*ImageOffer) bool
+}{
+	{"AllowImg2Img", "img2img", func(o *ImageOffer) bool { return o.AllowImg2Img }},
+	{"AllowPainting", "inpainting", func(o *ImageOffer) bool { return o.AllowPainting }},
+	{"AllowPostProcessing", "post-processing", func(o *ImageOffer) bool { return o.AllowPostProcessing }},
+	{"AllowControlNet", "controlnet", func(o *ImageOffer) bool { return o.AllowControlNet }},
+	{"AllowLoRA", "lora", func(o *ImageOffer) bool { return o.AllowLoRA }},
 }
 
-// Has reports whether the server grants feature.
-func (g BridgeGrants) Has(feature string) bool { return slices.Contains(g.Features, feature) }
-
-// agentCapabilities is the server's BRIDGE_CAPABILITIES: features by bridge name and the
-// version from which they apply.
-func agentCapabilities(name string) map[int][]string {
-	switch name {
-	case "AI Horde Worker reGen":
-		return map[int][]string{
-			13: {"4xNomos8kSC", "4xLSDIRplus", "4xNomosWebPhoto_RealPLKSR", "4xNomos2_realplksr_dysample", "4xNomos2_hq_dat2", "2xModernSpanimationV1", "GFPGANv1.3", "RestoreFormer"},
-			9:  {"flux"},
-			8:  {"layer_diffuse"},
-			7:  {"qr_code", "extra_texts", "workflow"},
-			6:  {"stable_cascade_2pass"},
-			5:  {"extra_source_images"},
-			3:  {"lora_versions"},
-			2:  {"textual_inversion", "lora"},
-			1: {"img2img", "inpainting", "karras", "post-processing", "GFPGAN", "RealESRGAN_x4plus", "r2", "CodeFormers",
-				"clip_skip", "r2_source", "controlnet", "strip_background", "return_control_map", "RealESRGAN_x4plus_anime_6B",
-				"NMKD_Siax", "4x_AnimeSharp", "image_is_control", "RealESRGAN_x2plus", "hires_fix", "tiling"},
-		}
-	case "AI Horde Worker":
-		return map[int][]string{
-			24: {"textual_inversion"}, 23: {"image_is_control"}, 22: {"lora"}, 21: {"RealESRGAN_x2plus"},
-			19: {"NMKD_Siax", "4x_AnimeSharp"}, 18: {"strip_background", "return_control_map", "RealESRGAN_x4plus_anime_6B"},
-			15: {"controlnet"}, 14: {"r2_source"}, 13: {"hires_fix", "clip_skip"}, 9: {"CodeFormers"}, 8: {"r2"},
-			7: {"post-processing", "GFPGAN", "RealESRGAN_x4plus"}, 6: {"karras"}, 4: {"inpainting"}, 3: {"img2img"},
-		}
-	case "SD-WebUI Stable Horde Worker Bridge":
-		return map[int][]string{4: {"clip_skip"}, 3: {"r2_source"}, 2: {"tiling"}, 1: {"inpainting", "karras", "r2", "CodeFormers"}}
-	case "HordeAutoWebBridge":
-		return map[int][]string{2: {"tiling"}, 1: {"painting", "img2img", "karras"}}
-	}
-	return nil
-}
-
-// agentSamplers is the server's BRIDGE_SAMPLERS: version -> {karras samplers, no-karras ones}.
-func agentSamplers(name string) map[int][2][]string {
-	k11 := []string{"k_lms", "k_heun", "k_euler", "k_euler_a", "k_dpm_2", "k_dpm_2_a", "k_dpm_fast", "k_dpm_adaptive", "k_dpmpp_2s_a", "k_dpmpp_2m"}
-	switch name {
-	case "AI Horde Worker reGen":
-		return map[int][2][]string{3: {{"lcm"}, nil}, 2: {append(slices.Clone(k11), "k_dpmpp_sde", "dpmsolver", "DDIM"), nil}}
-	case "AI Horde Worker":
-		return map[int][2][]string{17: {nil, {"DDIM"}}, 12: {{"k_dpmpp_sde"}, nil}, 11: {append(slices.Clone(k11), "dpmsolver"), nil}}
-	case "SD-WebUI Stable Horde Worker Bridge":
-		return map[int][2][]string{1: {append(slices.Clone(k11), "k_dpmpp_sde"), {"DDIM", "plms"}}}
-	case "HordeAutoWebBridge":
-		return map[int][2][]string{1: {
-			{"k_lms", "k_dpm_2", "k_dpm_2_a", "k_dpmpp_2s_a", "k_dpmpp_2m", "dpmsolver"},
-			{"k_heun", "k_euler", "k_euler_a", "k_dpm_fast", "k_dpm_adaptive"},
-		}}
-	}
-	return nil
-}
-
-// agentValidatedText is the server's LLM_VALIDATED_BACKENDS.
-var agentValidatedText = [...]string{
-	"AI Horde Worker", "AI Horde Worker~aphrodite~oai", "AI Horde Worker~aphrodite~kai", "KoboldCppEmbedWorker", "TabbyAPI",
-}
-
-// agentOfficial are the names is_official_bridge_version accepts.
-var agentOfficial = [...]string{"AI Horde Worker reGen", "AI Horde Worker"}
-
-// agentSemver is a parsed semver: major, minor, patch and whether it has a pre-release.
-type agentSemver struct {
-	v   [3]int
-	pre bool
-}
-
-// agentSemverRe is semver with optional minor and patch, as python-semver parses it with
-// optional_minor_and_patch=True (no leading "v").
-var agentSemverRe = regexp.MustCompile(`^(0|[1-9]\d*)(?:\.(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?)?` +
-	`(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?` +
-	`(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$`)
-
-func agentParseSemver(s string) (agentSemver, bool) {
-	m := agentSemverRe.FindStringSubmatch(s)
-	if m == nil {
-		return agentSemver{}, false
-	}
-	var v agentSemver
-	for i := range 3 {
-		if m[i+1] != "" {
-			n, err := strconv.Atoi(m[i+1])
-			if err != nil {
-				return agentSemver{}, false
-			}
-			v.v[i] = n
-		}
-	}
-	v.pre = m[4] != ""
-	return v, true
-}
-
-// atLeast reports whether v ≥ major.0.0 (a pre-release of major.0.0 is below it).
-func (v agentSemver) atLeast(major int) bool {
-	switch {
-	case v.v[0] != major:
-		return v.v[0] > major
-	case v.v[1] > 0 || v.v[2] > 0:
-		return true
-	}
-	return !v.pre
-}
-
-// agentParse splits an agent as the server does: name, version, rest on the first two colons,
-// the version parsed as semver; on any failure the name is "unknown" at version 0.
-func agentParse(agent string) (string, string, agentSemver) {
-	parts := strings.SplitN(agent, ":", 3)
-	if len(parts) == 3 {
-		if v, ok := agentParseSemver(parts[1]); ok {
-			return parts[0], parts[1], v
-		}
-	}
-	return "unknown", "0", agentSemver{}
-}
-
-// BridgeGrantsFor reports what the Horde grants the bridge agent: image features, samplers,
-// kudos multipliers and whether it is a validated text backend.
-func BridgeGrantsFor(agent string) BridgeGrants {
-	name, version, v := agentParse(agent)
-	g := BridgeGrants{Agent: agent, Name: name, Version: version, Features: []string{}}
-	caps := agentCapabilities(name)
-	latest := 0
-	for ver, feats := range caps {
-		latest = max(latest, ver)
-		if v.atLeast(ver) {
-			g.Features = append(g.Features, feats...)
-		}
-	}
-	slices.Sort(g.Features)
-	g.Features = slices.Compact(g.Features)
-
-	sName, sVer := name, v
-	samplers := agentSamplers(sName)
-	if samplers == nil {
-		sName, sVer = "AI Horde Worker", agentSemver{v: [3]int{23, 0, 0}}
-		samplers = agentSamplers(sName)
-	}
-	for ver, s := range samplers {
-		if sVer.atLeast(ver) {
-			g.Samplers = append(g.Samplers, s[0]...)
-			g.SamplersNoKarras = append(g.SamplersNoKarras, s[1]...)
-		}
-	}
-	slices.Sort(g.Samplers)
-	g.Samplers = slices.Compact(g.Samplers)
-	slices.Sort(g.SamplersNoKarras)
-	g.SamplersNoKarras = slices.Compact(g.SamplersNoKarras)
-
-	g.Official = slices.Contains(agentOfficial[:], name)
-	switch {
-	case !g.Official:
-		g.ImageKudosMultiplier = 0.75
-	case v.atLeast(latest):
-		g.ImageKudosMultiplier = 1
-	default:
-		g.ImageKudosMultiplier = 0.9
-	}
-	g.TextValidated = slices.Contains(agentValidatedText[:], name)
-	g.TextKudosMultiplier = 0.3
-	if g.TextValidated {
-		g.TextKudosMultiplier = 1
-	}
-	return g
-}
-
-// cfgForeignAgent reports whether the agent's name is that of another project the Horde knows
-// (an image bridge, a validated text backend, or an upstream worker).
-func cfgForeignAgent(agent string) (string, bool) {
-	name, _, _ := strings.Cut(agent, ":")
-	name = strings.TrimSpace(name)
-	if name == AgentName || name == "" {
-		return name, false
-	}
-	if agentCapabilities(name) != nil || slices.Contains(agentValidatedText[:], name) ||
-		strings.HasPrefix(name, "AI Horde Worker") || strings.EqualFold(name, "horde_sdk") {
-		return name, true
-	}
-	return name, false
-}
-
-// cfgAllowance pairs a config allowance with the feature the server checks for it.
-type cfgAllowance struct {
-	key, feature string
-	on           func(*Config) bool
-}
-
-var cfgAllowances = [...]cfgAllowance{
-	{"allow_img2img", "img2img", func(c *Config) bool { return c.AllowImg2Img }},
-	{"allow_painting", "inpainting", func(c *Config) bool { return c.AllowPainting }},
-	{"allow_post_processing", "post-processing", func(c *Config) bool { return c.AllowPostProcessing }},
-	{"allow_controlnet", "controlnet", func(c *Config) bool { return c.AllowControlnet }},
-	{"allow_lora", "lora", func(c *Config) bool { return c.AllowLora }},
-}
-
-// UnservedAllowances lists the allow_* keys that are on in the configuration but that the Horde
-// will not honour for its bridge agent, because the name lacks the feature.
-func (c *Config) UnservedAllowances() []string {
-	g := BridgeGrantsFor(c.BridgeAgent)
+// unservedAllowances lists the allowances of the image offer that the Horde will not honour for
+// the bridge agent, because its name lacks the feature.
+func unservedAllowances(o *ImageOffer, g bridgeagent.Grants) []string {
 	var out []string
-	for _, a := range cfgAllowances {
-		if a.on(c) && !g.Has(a.feature) {
-			out = append(out, a.key)
+	for _, a := range allowances {
+		if a.on(o) && !g.Has(a.feature) {
+			out = append(out, a.field)
 		}
 	}
 	return out
 }
 
-// LogBridgeAgent logs, in one line at level Info (Warn when the name is another project's),
-// what the Horde will grant the configured bridge agent for the kinds the worker serves: image
-// features and kudos multiplier, text validation, and the allow_* settings it will not honour.
-// logger nil means slog.Default().
-func (c *Config) LogBridgeAgent(logger *slog.Logger, kinds ...horde.Kind) {
-	if logger == nil {
-		logger = slog.Default()
-	}
-	g := BridgeGrantsFor(c.BridgeAgent)
-	attrs := []any{"bridge_agent", g.Agent, "bridge_name", g.Name}
-	if len(kinds) == 0 {
-		kinds = []horde.Kind{horde.KindImage, horde.KindText, horde.KindAlchemy}
-	}
-	if slices.Contains(kinds, horde.KindImage) {
+// logBridgeAgent logs, in one line (a warning when the name is another project's), what the
+// Horde grants the bridge agent for the kinds served: image features and kudos multiplier, the
+// allowances it will not honour, text validation.
+func (w *Worker) logBridgeAgent(ctx context.Context) {
+	g := bridgeagent.For(w.s.BridgeAgent)
+	attrs := []slog.Attr{slog.String("bridge_agent", g.Agent), slog.String("bridge_name", g.Name),
+		slog.String("explained", "https://github.com/horde-go/horde/blob/main/docs/bridge-agent.md")}
+	if w.s.Image != nil {
 		feats := "none"
 		if len(g.Features) > 0 {
 			feats = strings.Join(g.Features, ",")
 		}
-		attrs = append(attrs, "image_features", feats,
-			"image_kudos_multiplier", g.ImageKudosMultiplier)
-		if un := c.UnservedAllowances(); len(un) > 0 {
-			attrs = append(attrs, "allowances_not_granted", strings.Join(un, ","))
+		attrs = append(attrs, slog.String("image_features", feats), slog.Float64("image_kudos_multiplier", g.ImageKudosMultiplier))
+		if un := unservedAllowances(w.s.Image, g); len(un) > 0 {
+			attrs = append(attrs, slog.String("allowances_not_granted", strings.Join(un, ",")))
 		}
 	}
-	if slices.Contains(kinds, horde.KindText) {
-		attrs = append(attrs, "text_validated", g.TextValidated, "text_kudos_multiplier", g.TextKudosMultiplier)
+	if w.s.Text != nil {
+		attrs = append(attrs, slog.Bool("text_validated", g.TextValidated), slog.Float64("text_kudos_multiplier", g.TextKudosMultiplier))
 	}
-	level := slog.LevelInfo
-	msg := "bridge agent: the Horde grants features and kudos by its name"
-	if name, foreign := cfgForeignAgent(c.BridgeAgent); foreign {
+	level, msg := slog.LevelInfo, "worker: bridge agent: the Horde grants features and kudos by its name"
+	if name, foreign := bridgeagent.Foreign(w.s.BridgeAgent, AgentName); foreign {
 		level = slog.LevelWarn
-		msg = fmt.Sprintf("bridge agent: impersonating %q; the Horde grants that project's features and kudos", name)
+		msg = fmt.Sprintf("worker: bridge agent: impersonating %q; the Horde grants that project's features and kudos", name)
 	}
-	logger.Log(context.Background(), level, msg, attrs...)
+	w.s.Logger.LogAttrs(ctx, level, msg, attrs...)
 }

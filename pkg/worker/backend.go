@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 
-	"github.com/horde-go/horde/gen"
 	"github.com/horde-go/horde/pkg/params"
 )
 
@@ -32,11 +31,15 @@ type ImageOutput struct {
 	// Data is the encoded image, WebP preferred (the Horde stores .webp objects); PNG is sent
 	// as it is.
 	Data []byte
-	// NSFW and CSAM are the backend's safety verdict. The worker censors CSAM always, and NSFW
-	// when the worker does not serve NSFW or the job asks for the censor.
-	NSFW, CSAM bool
-	// Metadata is reported with the image (for example a LoRA that failed to load).
-	Metadata []gen.GenerationMetadataStable
+	// Safety is the backend's own verdict on the image, or nil when it computed none. Without
+	// one, the worker asks Settings.Safety; if there is still none and the job needs one (it
+	// asks for the censor, or the worker does not serve NSFW), the job is faulted rather than
+	// delivered unchecked. The worker censors CSAM always, and NSFW when the worker does not
+	// serve NSFW or the job asks for the censor.
+	Safety *SafetyVerdict
+	// Metadata is reported with the image (for example {Type: "lora", Value:
+	// "download_failed", Ref: "123"} for a LoRA that failed to load).
+	Metadata []Metadata
 }
 
 // TextBackend runs text jobs: an OpenAI-compatible or KoboldAI server, or a test double.

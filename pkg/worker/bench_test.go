@@ -16,6 +16,7 @@ import (
 	"github.com/horde-go/horde/gen"
 	"github.com/horde-go/horde/pkg/horde"
 	"github.com/horde-go/horde/pkg/hordetest"
+	"github.com/horde-go/horde/pkg/worker/internal/lifecycle"
 )
 
 // zeroImage is a backend that costs nothing: one shared tiny image per id.
@@ -34,7 +35,6 @@ func (zeroImage) GenerateImages(_ context.Context, job *ImageJob) ([]ImageOutput
 func benchSettings(threads int) Settings {
 	s := imageSettings()
 	s.Threads, s.QueueSize = threads, threads
-	s.ImagePop.Threads = ptrTo(threads)
 	s.PopInterval = time.Millisecond
 	return s
 }
@@ -111,14 +111,14 @@ func BenchmarkJobOverhead(b *testing.B) {
 		if err := j.execute(ctx, w); err != nil {
 			b.Fatal(err)
 		}
-		_ = j.machine.To(StateSubmitting)
+		_ = j.machine.To(lifecycle.StateSubmitting)
 		for _, s := range j.submissions(w) {
 			_ = s
 		}
 		body, _ := json.Marshal(gen.SubmitInputStable{ID: j.id(), Generation: ptrTo("R2"), Seed: j.seed})
 		_ = body
-		_ = j.machine.To(StateSubmitComplete)
-		_ = j.machine.To(StateComplete)
+		_ = j.machine.To(lifecycle.StateSubmitComplete)
+		_ = j.machine.To(lifecycle.StateComplete)
 	}
 }
 

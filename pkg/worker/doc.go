@@ -4,5 +4,5 @@
 //
 // This file set holds the generation state machine: the states and transition tables of the
 // AI Horde's worker SDK (embedded from transitions/*.yaml), with its known quirks decided
-// explicitly (see Generation).
+// explicitly (see lifecycle.Generation).
 package worker

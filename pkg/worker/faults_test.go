@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/horde-go/horde/pkg/horde"
+	"github.com/horde-go/horde/pkg/params"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -87,12 +88,9 @@ func describe(srv *hordetest.Server) string {
 func mixedSettings() Settings {
 	s := imageSettings()
 	// The Horde wants one name per kind of worker (PolymorphicNameConflict otherwise).
-	s.TextPop = &gen.PopInputKobold{Name: ptrTo("test-scribe"), BridgeAgent: ptrTo("AI Horde Worker~aphrodite~oai:4:test"),
-		Models: []string{"koboldcpp/test-model"}, MaxLength: ptrTo(512), MaxContextLength: ptrTo(4096), Threads: ptrTo(4)}
-	s.AlchemyPop = &gen.InterrogationPopInput{Name: ptrTo("test-alchemist"), BridgeAgent: ptrTo(testAgent),
-		Forms: []gen.InterrogationFormName{gen.InterrogationFormNameCaption}, Amount: ptrTo(2), Threads: ptrTo(4)}
+	s.Text = &TextOffer{Name: "test-scribe", Models: []string{"koboldcpp/test-model"}, MaxLength: 512, MaxContextLength: 4096}
+	s.Alchemy = &AlchemyOffer{Name: "test-alchemist", Forms: []params.AlchemyForm{params.FormCaption}, PerPop: 2}
 	s.Threads, s.QueueSize = 8, 4
-	s.ImagePop.Threads = ptrTo(8)
 	return s
 }
 
@@ -275,7 +273,6 @@ func TestGracefulShutdownDrains(t *testing.T) {
 	}}
 	s := imageSettings()
 	s.Threads, s.QueueSize = 1, 2
-	s.ImagePop.Threads = ptrTo(1)
 	w, err := New(h.owner, s, Backends{Image: img})
 	require.NoError(t, err)
 	stop := runWorker(t, w)
@@ -348,7 +345,6 @@ func TestConsecutiveFailuresPausePopping(t *testing.T) {
 	img := &fakeImage{hook: func(context.Context, *ImageJob) error { return errors.New("broken GPU") }}
 	s := imageSettings()
 	s.Threads, s.QueueSize, s.MaxConsecutiveFailures, s.FailurePause = 1, 1, 3, time.Hour
-	s.ImagePop.Threads = ptrTo(1)
 	w, err := New(h.owner, s, Backends{Image: img})
 	require.NoError(t, err)
 	stop := runWorker(t, w)
@@ -369,7 +365,7 @@ func TestSettingsErrors(t *testing.T) {
 	_, err = New(h.owner, imageSettings(), Backends{})
 	require.ErrorContains(t, err, "no image backend")
 	_, err = New(h.owner, Settings{}, Backends{Text: &fakeText{}})
-	require.ErrorContains(t, err, "no text pop request")
+	require.ErrorContains(t, err, "no text offer")
 	_, err = New(h.owner, Settings{}, Backends{})
 	require.ErrorContains(t, err, "serves nothing")
 	s := imageSettings()
@@ -392,9 +388,9 @@ type flaggingImage struct{}
 func (flaggingImage) GenerateImages(_ context.Context, job *ImageJob) ([]ImageOutput, error) {
 	out := make([]ImageOutput, len(job.ResultIDs))
 	for i := range out {
-		out[i] = ImageOutput{Data: []byte("RIFF-image"),
+		out[i] = ImageOutput{Data: []byte("RIFF-image"), Safety: &SafetyVerdict{
 			CSAM: bytes.Contains([]byte(job.Params.Prompt), []byte("csam")),
-			NSFW: bytes.Contains([]byte(job.Params.Prompt), []byte("nsfw"))}
+			NSFW: bytes.Contains([]byte(job.Params.Prompt), []byte("nsfw"))}}
 	}
 	return out, nil
 }
@@ -406,7 +402,7 @@ func TestCensorship(t *testing.T) {
 	for _, p := range []string{"clean", "nsfw", "csam"} {
 		f := false
 		r, err := h.requester.Raw().PostImageAsyncGenerateWithResponse(context.Background(), gen.GenerationInputStable{
-			Prompt: p, R2: &f, NSFW: ptrTo(true), CensorNSFW: &f,
+			Prompt: p, R2: &f, NSFW: &f, CensorNSFW: &f, // safe-for-work requests, for a safe-for-work worker
 			Params: &gen.ModelGenerationInputStable{Width: ptrTo(64), Height: ptrTo(64)}})
 		require.NoError(t, err)
 		require.Equal(t, http.StatusAccepted, r.StatusCode(), "%s", r.Body)

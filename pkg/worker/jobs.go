@@ -12,6 +12,7 @@ import (
 	"github.com/horde-go/horde/pkg/adapters"
 	"github.com/horde-go/horde/pkg/horde"
 	"github.com/horde-go/horde/pkg/params"
+	"github.com/horde-go/horde/pkg/worker/internal/lifecycle"
 )
 
 // job is one popped job of any kind, from preparation to its submit bodies.
@@ -20,7 +21,7 @@ type job interface {
 	id() string
 	popped() time.Time
 	ttl(def time.Duration) time.Duration
-	generation() *Generation
+	generation() *lifecycle.Generation
 	// prepare downloads what the job needs; a failure it can work around is recorded as
 	// metadata, not returned.
 	prepare(ctx context.Context, w *Worker) error
@@ -34,16 +35,16 @@ type job interface {
 
 // base holds what every kind of job has.
 type base struct {
-	machine  *Generation
+	machine  *lifecycle.Generation
 	poppedAt time.Time
 	ttlDur   time.Duration
 	mu       sync.Mutex
 	faulted  error
 }
 
-func (b *base) generation() *Generation { return b.machine }
-func (b *base) id() string              { return b.machine.ID() }
-func (b *base) popped() time.Time       { return b.poppedAt }
+func (b *base) generation() *lifecycle.Generation { return b.machine }
+func (b *base) id() string                        { return b.machine.ID() }
+func (b *base) popped() time.Time                 { return b.poppedAt }
 
 func (b *base) ttl(def time.Duration) time.Duration {
 	if b.ttlDur > 0 {
@@ -58,7 +59,7 @@ func (b *base) fault(err error) {
 	if b.faulted == nil {
 		b.faulted = err
 	}
-	if !b.machine.State().Final() && b.machine.State() != StateAborted {
+	if !b.machine.State().Final() && b.machine.State() != lifecycle.StateAborted {
 		_ = b.machine.Abort(err)
 	}
 }
@@ -73,9 +74,9 @@ func (b *base) faultErr() error {
 // default error limits, except that submitting is bounded by the job's expiry instead (see
 // Settings.SubmitAttempts).
 func (b *base) init(kind horde.Kind, ids []string, ttl time.Duration) error {
-	limits := DefaultErrorLimits()
-	delete(limits, StateSubmitting)
-	g, err := NewGeneration(ids[0], kind, ids, GenerationOptions{BlackBox: true, ErrorLimits: limits})
+	limits := lifecycle.DefaultErrorLimits()
+	delete(limits, lifecycle.StateSubmitting)
+	g, err := lifecycle.NewGeneration(ids[0], kind, ids, lifecycle.GenerationOptions{BlackBox: true, ErrorLimits: limits})
 	if err != nil {
 		return err
 	}
@@ -85,7 +86,7 @@ func (b *base) init(kind horde.Kind, ids []string, ttl time.Duration) error {
 
 // runBackend moves the generation through GENERATING around call.
 func (b *base) runBackend(call func() error) error {
-	if err := b.machine.To(StateGenerating); err != nil {
+	if err := b.machine.To(lifecycle.StateGenerating); err != nil {
 		return err
 	}
 	if err := call(); err != nil {
@@ -98,14 +99,14 @@ func (b *base) runBackend(call func() error) error {
 // toPendingSubmit finishes the work stage: through the safety check when there was one.
 func (b *base) toPendingSubmit(checked bool) error {
 	if checked {
-		if err := b.machine.To(StatePendingSafetyCheck); err != nil {
+		if err := b.machine.To(lifecycle.StatePendingSafetyCheck); err != nil {
 			return err
 		}
-		if err := b.machine.To(StateSafetyChecking); err != nil {
+		if err := b.machine.To(lifecycle.StateSafetyChecking); err != nil {
 			return err
 		}
 	}
-	return b.machine.To(StatePendingSubmit)
+	return b.machine.To(lifecycle.StatePendingSubmit)
 }
 
 // ---- image ----
@@ -196,13 +197,17 @@ func (j *imageJob) execute(ctx context.Context, w *Worker) error {
 			if err := j.machine.SetResult(id, outs[i].Data); err != nil {
 				return err
 			}
-			censor := outs[i].CSAM || (outs[i].NSFW && (!w.s.ServeNSFW || j.job.UseNSFWCensor))
-			if err := j.machine.SetSafety(id, Safety{NSFW: outs[i].NSFW, CSAM: outs[i].CSAM, Censored: censor}); err != nil {
+			verdict, err := w.verdict(ctx, outs[i], j.job.UseNSFWCensor)
+			if err != nil {
+				return fmt.Errorf("image %d: %w", i, err)
+			}
+			censor := verdict.CSAM || (verdict.NSFW && (!w.s.ServeNSFW || j.job.UseNSFWCensor))
+			if err := j.machine.SetSafety(id, lifecycle.Safety{NSFW: verdict.NSFW, CSAM: verdict.CSAM, Censored: censor}); err != nil {
 				return err
 			}
-			md := outs[i].Metadata
+			md := apiMetadata(outs[i].Metadata)
 			switch {
-			case outs[i].CSAM:
+			case verdict.CSAM:
 				md = append(md, gen.GenerationMetadataStable{Type: gen.MetadataTypeCensorship, Value: gen.MetadataValueCSAM})
 			case censor:
 				md = append(md, gen.GenerationMetadataStable{Type: gen.MetadataTypeCensorship, Value: gen.MetadataValueNSFW})

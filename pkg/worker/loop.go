@@ -10,7 +10,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/horde-go/horde/gen"
 	"github.com/horde-go/horde/pkg/horde"
+	"github.com/horde-go/horde/pkg/params"
 )
 
 // Worker pops jobs from the AI Horde, runs them on its backends and submits the results.
@@ -28,6 +30,12 @@ type Worker struct {
 
 	slots chan struct{} // popped jobs not yet settled
 	run   chan struct{} // jobs running on a backend
+
+	// The pop request bodies, built by prepare from the offers.
+	imagePop   gen.PopInputStable
+	textPop    gen.PopInputKobold
+	alchemyPop gen.InterrogationPopInput
+	baselineOf func(model string) params.Baseline
 
 	mu          sync.Mutex
 	failures    int       // consecutive failed jobs
@@ -88,15 +96,18 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer cancel()
 	defer stopPops()
 
+	if err := w.prepare(ctx); err != nil {
+		return err
+	}
 	w.logStart(ctx)
 	var pops sync.WaitGroup
-	if w.s.ImagePop != nil {
+	if w.s.Image != nil {
 		pops.Go(func() { w.popLoop(ctx, horde.KindImage) })
 	}
-	if w.s.TextPop != nil {
+	if w.s.Text != nil {
 		pops.Go(func() { w.popLoop(ctx, horde.KindText) })
 	}
-	if w.s.AlchemyPop != nil {
+	if w.s.Alchemy != nil {
 		pops.Go(func() { w.popLoop(ctx, horde.KindAlchemy) })
 	}
 	statsDone := make(chan struct{})
@@ -125,7 +136,7 @@ func (w *Worker) Run(ctx context.Context) error {
 
 func (w *Worker) logStart(ctx context.Context) {
 	kinds := []string{}
-	for k, on := range map[horde.Kind]bool{horde.KindImage: w.s.ImagePop != nil, horde.KindText: w.s.TextPop != nil, horde.KindAlchemy: w.s.AlchemyPop != nil} {
+	for k, on := range map[horde.Kind]bool{horde.KindImage: w.s.Image != nil, horde.KindText: w.s.Text != nil, horde.KindAlchemy: w.s.Alchemy != nil} {
 		if on {
 			kinds = append(kinds, string(k))
 		}
@@ -133,6 +144,20 @@ func (w *Worker) logStart(ctx context.Context) {
 	w.s.Logger.LogAttrs(ctx, slog.LevelInfo, "worker: starting",
 		slog.Any("kinds", kinds), slog.Int("threads", w.s.Threads), slog.Int("queue_size", w.s.QueueSize),
 		slog.String("horde", w.c.BaseURL()))
+	if o := w.s.Image; o != nil {
+		w.s.Logger.LogAttrs(ctx, slog.LevelInfo, "worker: image offer", slog.String("name", o.Name),
+			slog.Any("models", o.Models), slog.Int("max_pixels", o.MaxPixels), slog.Bool("img2img", o.AllowImg2Img),
+			slog.Bool("painting", o.AllowPainting), slog.Bool("post_processing", o.AllowPostProcessing),
+			slog.Bool("controlnet", o.AllowControlNet), slog.Bool("lora", o.AllowLoRA), slog.Bool("safety_checker", w.s.Safety != nil))
+	}
+	if o := w.s.Text; o != nil {
+		w.s.Logger.LogAttrs(ctx, slog.LevelInfo, "worker: text offer", slog.String("name", o.Name),
+			slog.Any("models", o.Models), slog.Int("max_length", o.MaxLength), slog.Int("max_context_length", o.MaxContextLength))
+	}
+	if o := w.s.Alchemy; o != nil {
+		w.s.Logger.LogAttrs(ctx, slog.LevelInfo, "worker: alchemy offer", slog.String("name", o.Name), slog.Any("forms", o.Forms))
+	}
+	w.logBridgeAgent(ctx)
 }
 
 // acquireSlot waits for room for one more job, or for ctx to end.
@@ -184,8 +209,8 @@ func (w *Worker) popLoop(ctx context.Context, kind horde.Kind) {
 
 // popAmount is how many jobs one pop of kind may return.
 func (w *Worker) popAmount(kind horde.Kind) int {
-	if kind == horde.KindAlchemy && w.s.AlchemyPop.Amount != nil {
-		return max(*w.s.AlchemyPop.Amount, 1)
+	if kind == horde.KindAlchemy {
+		return w.s.Alchemy.PerPop
 	}
 	return 1
 }

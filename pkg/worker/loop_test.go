@@ -119,6 +119,7 @@ func (h *harness) submitTexts(t *testing.T, n int) {
 	for i := range n {
 		r, err := h.requester.Raw().PostTextAsyncGenerateWithResponse(context.Background(), gen.GenerationInputKobold{
 			Prompt: ptrTo(fmt.Sprintf("tell me a story %d", i)), Models: []string{"koboldcpp/test-model"},
+			ValidatedBackends: ptrTo(false), // the worker's one bridge agent is not a validated text backend
 		})
 		require.NoError(t, err)
 		require.Equal(t, http.StatusAccepted, r.StatusCode(), "%s", r.Body)
@@ -129,10 +130,9 @@ func ptrTo[T any](v T) *T { return &v }
 
 func imageSettings() Settings {
 	return Settings{
-		ImagePop: &gen.PopInputStable{
-			Name: ptrTo("test-worker"), BridgeAgent: ptrTo(testAgent), Models: []string{"stable_diffusion"},
-			MaxPixels: ptrTo(1 << 20), NSFW: ptrTo(true), Threads: ptrTo(2), Amount: ptrTo(1),
-		},
+		Image: &ImageOffer{Name: "test-worker", Models: []string{"stable_diffusion"}, MaxPixels: 1 << 20,
+			AllowImg2Img: true, AllowPainting: true, AllowPostProcessing: true, AllowUnsafeIPAddr: true},
+		BridgeAgent: testAgent, ServeNSFW: true,
 		Threads: 2, QueueSize: 2,
 		PopInterval: 5 * time.Millisecond, PopErrorInterval: 5 * time.Millisecond,
 		SubmitBackoff: time.Millisecond, ResubmitInterval: 10 * time.Millisecond,

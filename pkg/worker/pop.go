@@ -14,17 +14,17 @@ func (w *Worker) pop(ctx context.Context, kind horde.Kind, amount int) ([]job, e
 	ctx = horde.WithoutRetry(ctx)
 	switch kind {
 	case horde.KindImage:
-		p, err := w.c.PopImageJob(ctx, *w.s.ImagePop)
+		p, err := w.c.PopImageJob(ctx, w.imagePop)
 		if err != nil {
 			return nil, err
 		}
-		j, err := newImageJob(p, w.s.BaselineOf)
+		j, err := newImageJob(p, w.baselineOf)
 		if err != nil || j == nil {
 			return nil, convertError(err)
 		}
 		return []job{j}, nil
 	case horde.KindText:
-		p, err := w.c.PopTextJob(ctx, *w.s.TextPop)
+		p, err := w.c.PopTextJob(ctx, w.textPop)
 		if err != nil {
 			return nil, err
 		}
@@ -34,7 +34,7 @@ func (w *Worker) pop(ctx context.Context, kind horde.Kind, amount int) ([]job, e
 		}
 		return []job{j}, nil
 	default:
-		body := *w.s.AlchemyPop
+		body := w.alchemyPop
 		body.Amount = &amount
 		p, err := w.c.PopAlchemyJob(ctx, body)
 		if err != nil {

@@ -1,6 +1,12 @@
 package worker
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/horde-go/horde/gen"
+)
 
 // SafetyVerdict is a safety classifier's verdict on one generated image.
 type SafetyVerdict struct {
@@ -26,4 +32,42 @@ type Metadata struct {
 	Type  string
 	Value string
 	Ref   string
+}
+
+// errNoVerdict faults a job that needs a safety verdict no one computed.
+var errNoVerdict = errors.New("no safety verdict: the backend computed none and no SafetyChecker is set, " +
+	"and the job needs one (it asks for the NSFW censor, or the worker does not serve NSFW)")
+
+// verdict is the safety verdict on one image: the backend's, else the checker's. An image
+// without one is acceptable only for a job that needs none; it then counts as safe.
+func (w *Worker) verdict(ctx context.Context, out ImageOutput, censorAsked bool) (SafetyVerdict, error) {
+	if out.Safety != nil {
+		return *out.Safety, nil
+	}
+	if w.s.Safety != nil {
+		v, err := w.s.Safety.CheckImage(ctx, out.Data)
+		if err != nil {
+			return SafetyVerdict{}, fmt.Errorf("safety check: %w", err)
+		}
+		return v, nil
+	}
+	if censorAsked || !w.s.ServeNSFW {
+		return SafetyVerdict{}, errNoVerdict
+	}
+	return SafetyVerdict{}, nil
+}
+
+// apiMetadata converts the worker's metadata to the submit body's.
+func apiMetadata(md []Metadata) []gen.GenerationMetadataStable {
+	if len(md) == 0 {
+		return nil
+	}
+	out := make([]gen.GenerationMetadataStable, len(md))
+	for i, m := range md {
+		out[i] = gen.GenerationMetadataStable{Type: gen.MetadataType(m.Type), Value: gen.MetadataValue(m.Value)}
+		if m.Ref != "" {
+			out[i].Ref = &m.Ref
+		}
+	}
+	return out
 }

@@ -6,25 +6,39 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
-
-	"github.com/horde-go/horde/gen"
-	"github.com/horde-go/horde/pkg/adapters"
 )
 
-// Settings is everything the worker loop needs, independent of how it was configured: a bridge
-// YAML file (Config.Settings) or Go code.
+// Settings is everything a worker needs, in the worker's own terms: what it offers the Horde
+// for each kind of work, and how its loop behaves. A bridgeData.yaml file becomes Settings
+// through package bridgedata; a Go program writes them directly. The zero value of a loop
+// setting means its default.
 type Settings struct {
-	// ImagePop, TextPop and AlchemyPop are the pop request bodies for each kind; a nil one means
+	// Image, Text and Alchemy are what the worker offers for each kind of work; a nil one means
 	// the worker does not serve that kind (it also needs the matching backend).
-	ImagePop   *gen.PopInputStable
-	TextPop    *gen.PopInputKobold
-	AlchemyPop *gen.InterrogationPopInput
+	Image   *ImageOffer
+	Text    *TextOffer
+	Alchemy *AlchemyOffer
+
+	// BridgeAgent is "name:version:url", sent with every pop (default DefaultBridgeAgent()).
+	// The Horde grants features and kudos by its name: see the package documentation.
+	BridgeAgent string
+	// PriorityUsernames are the accounts (name#id) whose requests the worker takes first.
+	PriorityUsernames []string
+	// RequireUpfrontKudos takes only requests whose requester has the kudos up front.
+	RequireUpfrontKudos bool
+	// ExtraSlowWorker marks a worker slow enough that only requests that allow extra-slow
+	// workers reach it.
+	ExtraSlowWorker bool
+
+	// Safety classifies generated images whose backend gave no verdict (see ImageOutput).
+	Safety SafetyChecker
 
 	// Threads is how many jobs run at once (default 1).
 	Threads int
 	// QueueSize is how many jobs are popped ahead of the running ones (default 1).
 	QueueSize int
-	// ServeNSFW is false for a safe-for-work worker: every NSFW image is censored.
+	// ServeNSFW is false for a safe-for-work worker: the Horde sends it no request that allows
+	// NSFW, and every image classified NSFW is censored.
 	ServeNSFW bool
 
 	// PopInterval is the wait after a pop that found no job (default 1 s). After a pop that
@@ -65,8 +79,6 @@ type Settings struct {
 	// StatsInterval is how often a stats line is logged (0: only at the end).
 	StatsInterval time.Duration
 
-	// BaselineOf resolves a model's baseline for the image pop conversion (may be nil).
-	BaselineOf adapters.BaselineLookup
 	// Logger receives the worker's events (default: discard).
 	Logger *slog.Logger
 }
@@ -86,6 +98,21 @@ func (s *Settings) withDefaults() Settings {
 	setDefault(&out.DefaultTTL, 150*time.Second)
 	setDefault(&out.UploadTimeout, 10*time.Second)
 	setDefault(&out.DrainTimeout, 5*time.Minute)
+	if out.BridgeAgent == "" {
+		out.BridgeAgent = DefaultBridgeAgent()
+	}
+	if out.Image != nil {
+		o := out.Image.withDefaults()
+		out.Image = &o
+	}
+	if out.Text != nil {
+		o := out.Text.withDefaults()
+		out.Text = &o
+	}
+	if out.Alchemy != nil {
+		o := out.Alchemy.withDefaults()
+		out.Alchemy = &o
+	}
 	if out.Logger == nil {
 		out.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -124,20 +151,21 @@ func (s *Settings) validate(b Backends) error {
 		kind    string
 		pop     bool
 		backend bool
-	}{{"image", s.ImagePop != nil, b.Image != nil}, {"text", s.TextPop != nil, b.Text != nil}, {"alchemy", s.AlchemyPop != nil, b.Alchemy != nil}}
+	}{{"image", s.Image != nil, b.Image != nil}, {"text", s.Text != nil, b.Text != nil}, {"alchemy", s.Alchemy != nil, b.Alchemy != nil}}
 	serves := false
 	for _, p := range pairs {
 		switch {
 		case p.pop && !p.backend:
-			errs = append(errs, fmt.Errorf("worker: settings: %s jobs are popped but no %s backend is given", p.kind, p.kind))
+			errs = append(errs, fmt.Errorf("worker: settings: %s work is offered but no %s backend is given", p.kind, p.kind))
 		case p.backend && !p.pop:
-			errs = append(errs, fmt.Errorf("worker: settings: a %s backend is given but no %s pop request", p.kind, p.kind))
+			errs = append(errs, fmt.Errorf("worker: settings: a %s backend is given but no %s offer", p.kind, p.kind))
 		case p.pop:
 			serves = true
 		}
 	}
 	if !serves && len(errs) == 0 {
-		errs = append(errs, errors.New("worker: settings: the worker serves nothing: give at least one pop request and its backend"))
+		errs = append(errs, errors.New("worker: settings: the worker serves nothing: give at least one offer and its backend"))
 	}
+	errs = append(errs, s.validateOffers()...)
 	return errors.Join(errs...)
 }

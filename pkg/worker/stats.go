@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/horde-go/horde/pkg/horde"
+	"github.com/horde-go/horde/pkg/worker/internal/lifecycle"
 )
 
 // Stats is a snapshot of what a worker did.
@@ -32,8 +33,9 @@ type Stats struct {
 	// ImageSteps adds up the sampling steps of the images generated (steps × images), the
 	// "it" of a worker's it/s.
 	ImageSteps int64
-	// TimeInState adds up the time jobs spent in each state.
-	TimeInState map[State]time.Duration
+	// TimeInState adds up the time jobs spent in each state of their life, by the state's name
+	// ("GENERATING", "SUBMITTING", …, as the AI Horde's worker SDK names them).
+	TimeInState map[string]time.Duration
 	// Uptime is the time since the worker was built.
 	Uptime time.Duration
 }
@@ -46,12 +48,12 @@ type stats struct {
 	image, text, alchemy                                            atomic.Int64
 	kudosBits                                                       atomic.Uint64
 	mu                                                              sync.Mutex
-	durations                                                       map[State]time.Duration
+	durations                                                       map[lifecycle.State]time.Duration
 }
 
 func (s *stats) init() {
 	s.started = time.Now()
-	s.durations = map[State]time.Duration{}
+	s.durations = map[lifecycle.State]time.Duration{}
 }
 
 func (s *stats) poppedByKind(k horde.Kind) *atomic.Int64 {
@@ -73,7 +75,7 @@ func (s *stats) addKudos(k float64) {
 	}
 }
 
-func (s *stats) addDurations(d map[State]time.Duration) {
+func (s *stats) addDurations(d map[lifecycle.State]time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for st, v := range d {
@@ -104,9 +106,9 @@ func (w *Worker) Stats() Stats {
 	}
 	out.InFlight = out.Popped - out.Done - out.Faulted - out.Abandoned
 	s.mu.Lock()
-	out.TimeInState = make(map[State]time.Duration, len(s.durations))
+	out.TimeInState = make(map[string]time.Duration, len(s.durations))
 	for k, v := range s.durations {
-		out.TimeInState[k] = v
+		out.TimeInState[string(k)] = v
 	}
 	s.mu.Unlock()
 	return out

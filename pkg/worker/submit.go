@@ -17,6 +17,7 @@ import (
 
 	"github.com/horde-go/horde/gen"
 	"github.com/horde-go/horde/pkg/horde"
+	"github.com/horde-go/horde/pkg/worker/internal/lifecycle"
 )
 
 // submission is one result on its way to the Horde: an optional R2 upload, then the submit.
@@ -83,12 +84,12 @@ const (
 // every ResubmitInterval, until the Horde answers for good or the job expires.
 func (w *Worker) submitJob(ctx context.Context, j job) settlement {
 	g := j.generation()
-	if s := g.State(); s != StateAborted && s != StatePendingSubmit {
+	if s := g.State(); s != lifecycle.StateAborted && s != lifecycle.StatePendingSubmit {
 		// A job that is neither finished nor faulted: should not happen; report it faulted.
 		j.fault(fmt.Errorf("job left in state %s", s))
 	}
-	if g.State() == StatePendingSubmit {
-		_ = g.To(StateSubmitting)
+	if g.State() == lifecycle.StatePendingSubmit {
+		_ = g.To(lifecycle.StateSubmitting)
 	}
 	expires := j.popped().Add(w.s.JobExpiry)
 	subs := j.submissions(w)
@@ -103,11 +104,11 @@ func (w *Worker) submitJob(ctx context.Context, j job) settlement {
 		worst = max(worst, r)
 	}
 	switch {
-	case g.State() == StateSubmitting:
-		_ = g.To(StateSubmitComplete)
-		_ = g.To(StateComplete)
-	case g.State() == StateAborted:
-		_ = g.To(StateReportedFailed)
+	case g.State() == lifecycle.StateSubmitting:
+		_ = g.To(lifecycle.StateSubmitComplete)
+		_ = g.To(lifecycle.StateComplete)
+	case g.State() == lifecycle.StateAborted:
+		_ = g.To(lifecycle.StateReportedFailed)
 	}
 	return worst
 }

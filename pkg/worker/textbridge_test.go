@@ -48,9 +48,8 @@ func TestTextBridgeServesTextJobs(t *testing.T) {
 	require.NoError(t, err)
 
 	w, err := worker.New(owner, worker.Settings{
-		TextPop: &gen.PopInputKobold{Name: ptr("scribe"), Models: []string{"koboldcpp/tiny"},
-			BridgeAgent: ptr("AI Horde Worker~aphrodite~oai:4:https://github.com/horde-go/horde/test"),
-			MaxLength:   ptr(512), MaxContextLength: ptr(4096)},
+		Text:        &worker.TextOffer{Name: "scribe", Models: []string{"koboldcpp/tiny"}, MaxLength: 512, MaxContextLength: 4096},
+		BridgeAgent: "AI Horde Worker~aphrodite~oai:4:https://github.com/horde-go/horde/test",
 		PopInterval: 5 * time.Millisecond,
 	}, worker.Backends{Text: backend})
 	require.NoError(t, err)
@@ -94,3 +93,4 @@ func waitForCall(t *testing.T, srv *hordetest.Server, operation string) {
 		time.Sleep(2 * time.Millisecond) // polling with a deadline
 	}
 }
+func ptr[T any](v T) *T { return &v }

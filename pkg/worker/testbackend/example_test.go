@@ -26,7 +26,7 @@ func Example() {
 		Params:    params.Image{Prompt: "a lighthouse [nsfw]", Seed: "42"},
 		ResultIDs: []string{"id-1", "id-2"},
 	})
-	fmt.Println(len(imgs), "images, nsfw:", imgs[0].NSFW)
+	fmt.Println(len(imgs), "images, nsfw:", imgs[0].Safety.NSFW)
 
 	txt, _ := backends.Text.GenerateText(ctx, &worker.TextJob{Params: params.Text{Prompt: "Once"}, MaxLength: 5})
 	fmt.Println(len(strings.Fields(txt.Text)), "words")

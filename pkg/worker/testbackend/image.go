@@ -95,7 +95,7 @@ func (b *Image) GenerateImages(ctx context.Context, job *worker.ImageJob) ([]wor
 		if err != nil {
 			return nil, err
 		}
-		out[i] = worker.ImageOutput{Data: data, NSFW: nsfw, CSAM: csam}
+		out[i] = worker.ImageOutput{Data: data, Safety: &worker.SafetyVerdict{NSFW: nsfw, CSAM: csam}}
 	}
 	return out, nil
 }

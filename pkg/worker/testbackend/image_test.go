@@ -66,8 +66,8 @@ func TestImageSizesAndFormats(t *testing.T) {
 				img := decode(t, tt.backend.Format, o.Data)
 				assert.Equal(t, tt.wantW, img.Bounds().Dx())
 				assert.Equal(t, tt.wantH, img.Bounds().Dy())
-				assert.False(t, o.NSFW)
-				assert.False(t, o.CSAM)
+				assert.False(t, o.Safety.NSFW)
+				assert.False(t, o.Safety.CSAM)
 			}
 		})
 	}
@@ -123,8 +123,8 @@ func TestImageSafetyMarkers(t *testing.T) {
 			out, err := tt.backend.GenerateImages(t.Context(), imageJob(tt.prompt, "1", nil, nil, "a", "b"))
 			require.NoError(t, err)
 			for _, o := range out {
-				assert.Equal(t, tt.wantNSFW, o.NSFW)
-				assert.Equal(t, tt.want, o.CSAM)
+				assert.Equal(t, tt.wantNSFW, o.Safety.NSFW)
+				assert.Equal(t, tt.want, o.Safety.CSAM)
 			}
 		})
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 	_ "golang.org/x/image/webp" // decode the image to report its size
 
-	"github.com/horde-go/horde/gen"
 	"github.com/horde-go/horde/pkg/horde"
 	"github.com/horde-go/horde/pkg/hordetest"
 	"github.com/horde-go/horde/pkg/params"
@@ -107,14 +106,11 @@ func (a *app) runDemo(ctx context.Context, cmd *cobra.Command, out, addr string,
 	// the simulator like it, sends R2 uploads and feature-gated jobs only to bridges it knows,
 	// so the demo's image request asks for an inline image (r2 false) instead of having the
 	// worker impersonate another bridge.
-	agent := worker.DefaultBridgeAgent()
 	settings := worker.Settings{
-		ImagePop: &gen.PopInputStable{Name: ptr("horde-demo-dreamer"), BridgeAgent: &agent, Models: []string{demoImageModel},
-			MaxPixels: ptr(2048 * 2048), NSFW: ptr(true), Threads: ptr(1), Amount: ptr(1)},
-		TextPop: &gen.PopInputKobold{Name: ptr("horde-demo-scribe"), BridgeAgent: &agent, Models: []string{demoTextModel},
-			MaxLength: ptr(512), MaxContextLength: ptr(4096), Threads: ptr(1)},
-		AlchemyPop: &gen.InterrogationPopInput{Name: ptr("horde-demo-alchemist"), BridgeAgent: &agent,
-			Forms: []gen.InterrogationFormName{gen.InterrogationFormNameCaption}, Amount: ptr(1), Threads: ptr(1)},
+		Image: &worker.ImageOffer{Name: "horde-demo-dreamer", Models: []string{demoImageModel}, MaxPixels: 2048 * 2048},
+		Text: &worker.TextOffer{Name: "horde-demo-scribe", Models: []string{demoTextModel},
+			MaxLength: 512, MaxContextLength: 4096},
+		Alchemy: &worker.AlchemyOffer{Name: "horde-demo-alchemist", Forms: []params.AlchemyForm{params.FormCaption}},
 		Threads: 3, QueueSize: 1, ServeNSFW: true,
 		PopInterval: 50 * time.Millisecond, PopErrorInterval: 200 * time.Millisecond,
 		SubmitBackoff: 50 * time.Millisecond, DrainTimeout: 5 * time.Second,

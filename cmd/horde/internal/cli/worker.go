@@ -13,6 +13,7 @@ import (
 	"github.com/horde-go/horde/pkg/horde"
 	"github.com/horde-go/horde/pkg/params"
 	"github.com/horde-go/horde/pkg/worker"
+	"github.com/horde-go/horde/pkg/worker/bridgedata"
 	"github.com/horde-go/horde/pkg/worker/openai"
 	"github.com/horde-go/horde/pkg/worker/testbackend"
 )
@@ -51,7 +52,7 @@ A status line shows jobs and kudos. Ctrl-C stops popping and drains the jobs in 
 	return cmd
 }
 
-func (o *workerOpts) backends(cfg *worker.Config) (worker.Backends, error) {
+func (o *workerOpts) backends(cfg *bridgedata.Config) (worker.Backends, error) {
 	var b worker.Backends
 	switch o.image {
 	case "none":
@@ -102,7 +103,7 @@ func (a *app) runWorker(cmd *cobra.Command, o *workerOpts) error {
 	if o.image == "none" && o.text == "none" && o.alchemy == "none" {
 		return usagef("no backend: choose at least one with --image-backend, --text-backend or --alchemy-backend")
 	}
-	cfg, _, err := worker.LoadConfig(o.config)
+	cfg, _, err := bridgedata.Load(o.config)
 	if err != nil {
 		return fmt.Errorf("the configuration %s: %w", o.config, err)
 	}
@@ -120,23 +121,19 @@ func (a *app) runWorker(cmd *cobra.Command, o *workerOpts) error {
 	if err != nil {
 		return err
 	}
-	opts := []worker.RunOption{worker.WithLogger(a.logger())}
-	if a.agent != "" || a.timeout > 0 {
-		var co []horde.Option
-		if a.agent != "" {
-			co = append(co, horde.WithClientAgent(a.agent))
-		}
-		if a.timeout > 0 {
-			co = append(co, horde.WithRequestTimeout(a.timeout))
-		}
-		opts = append(opts, worker.WithClientOptions(co...))
+	opts := bridgedata.Options{Logger: a.logger()}
+	if a.agent != "" {
+		opts.ClientOptions = append(opts.ClientOptions, horde.WithClientAgent(a.agent))
+	}
+	if a.timeout > 0 {
+		opts.ClientOptions = append(opts.ClientOptions, horde.WithRequestTimeout(a.timeout))
 	}
 	if o.modelRef != "" {
 		ref, err := params.LoadImageModelReferenceFile(o.modelRef)
 		if err != nil {
 			return usagef("--model-reference: %v", err)
 		}
-		opts = append(opts, worker.WithModelReference(ref))
+		opts.ModelReference = ref
 	}
 	every := o.statusEvery
 	if every <= 0 {
@@ -145,19 +142,15 @@ func (a *app) runWorker(cmd *cobra.Command, o *workerOpts) error {
 			every = time.Second
 		}
 	}
-	started := make(chan *worker.Worker, 1)
-	opts = append(opts, worker.WithStarted(func(w *worker.Worker) { started <- w }))
 	ctx := cmd.Context()
+	w, err := bridgedata.NewWorker(ctx, cfg, b, opts)
+	if err != nil {
+		return err
+	}
 	statusDone := make(chan struct{})
 	statusCtx, stopStatus := context.WithCancel(context.Background())
 	go func() {
 		defer close(statusDone)
-		var w *worker.Worker
-		select {
-		case w = <-started:
-		case <-statusCtx.Done():
-			return
-		}
 		fmt.Fprintf(a.env.Stderr, "worker running against %s; Ctrl-C to stop\n", cfg.HordeURL)
 		go func() {
 			select {
@@ -181,7 +174,7 @@ func (a *app) runWorker(cmd *cobra.Command, o *workerOpts) error {
 			}
 		}
 	}()
-	err = worker.Run(ctx, cfg, b, opts...)
+	err = w.Run(ctx)
 	stopStatus()
 	<-statusDone
 	if err != nil {

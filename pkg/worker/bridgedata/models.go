@@ -1,4 +1,4 @@
-package worker
+package bridgedata
 
 import (
 	"cmp"
@@ -75,13 +75,13 @@ func ParseMetaInstruction(s string) (m MetaInstruction, isMeta bool, err error) 
 	return MetaInstruction{}, false, nil
 }
 
-// ImageModelStatsSource gives the Horde's image model statistics; *horde.Client is one.
-type ImageModelStatsSource interface {
+// ModelStatsSource gives the Horde's image model statistics; *horde.Client is one.
+type ModelStatsSource interface {
 	ImageModelStats(ctx context.Context, params *gen.GetImageHordeStatsModelsParams) (*gen.ImgModelStats, error)
 }
 
 // ErrNoModels is wrapped by the error of [ResolveImageModels] when nothing is left to load.
-var ErrNoModels = errors.New("worker: no model to load")
+var ErrNoModels = errors.New("bridgedata: no model to load")
 
 // cfgLargeBaselines are left out of meta expansions unless load_large_models is set. Upstream
 // lists Stable Cascade and Flux.1; the baselines added since (Flux variants, Qwen Image,
@@ -106,17 +106,17 @@ var cfgLargeBaselines = [...]params.Baseline{
 // stats is called only when a top/bottom instruction is present (it may then not be nil).
 // The result keeps the order of first appearance, without duplicates. An empty result is an
 // error naming models_to_load that wraps [ErrNoModels].
-func ResolveImageModels(ctx context.Context, cfg *Config, stats ImageModelStatsSource, ref *params.ImageModelReference) ([]string, []ConfigWarning, error) {
+func ResolveImageModels(ctx context.Context, cfg *Config, stats ModelStatsSource, ref *params.ImageModelReference) ([]string, []Warning, error) {
 	if cfg == nil {
-		return nil, nil, errors.New("worker: resolve models: nil configuration")
+		return nil, nil, errors.New("bridgedata: resolve models: nil configuration")
 	}
 	if ref == nil {
-		return nil, nil, errors.New("worker: resolve models: nil model reference")
+		return nil, nil, errors.New("bridgedata: resolve models: nil model reference")
 	}
 	r := cfgResolver{cfg: cfg, ref: ref, stats: stats}
 	skip, err := r.expand(ctx, cfg.ModelsToSkip, nil)
 	if err != nil {
-		return nil, nil, fmt.Errorf("worker: models_to_skip: %w", err)
+		return nil, nil, fmt.Errorf("bridgedata: models_to_skip: %w", err)
 	}
 	skipSet := make(map[string]bool, len(skip))
 	for _, s := range skip {
@@ -124,10 +124,10 @@ func ResolveImageModels(ctx context.Context, cfg *Config, stats ImageModelStatsS
 	}
 	load, err := r.expand(ctx, cfg.ModelsToLoad, skipSet)
 	if err != nil {
-		return nil, nil, fmt.Errorf("worker: models_to_load: %w", err)
+		return nil, nil, fmt.Errorf("bridgedata: models_to_load: %w", err)
 	}
 	var out []string
-	var warns []ConfigWarning
+	var warns []Warning
 	seen := make(map[string]bool, len(load))
 	for _, name := range load {
 		if seen[name] || skipSet[name] {
@@ -135,13 +135,13 @@ func ResolveImageModels(ctx context.Context, cfg *Config, stats ImageModelStatsS
 		}
 		seen[name] = true
 		if _, ok := ref.Get(name); !ok {
-			warns = append(warns, ConfigWarning{Key: "models_to_load", Message: fmt.Sprintf("%q is not in the model reference; left out", name)})
+			warns = append(warns, Warning{Key: "models_to_load", Message: fmt.Sprintf("%q is not in the model reference; left out", name)})
 			continue
 		}
 		out = append(out, name)
 	}
 	if len(out) == 0 {
-		return nil, warns, fmt.Errorf("worker: models_to_load: %w after resolving meta instructions, removing models_to_skip and keeping the models of the model reference (entries: %q)", ErrNoModels, cfg.ModelsToLoad)
+		return nil, warns, fmt.Errorf("bridgedata: models_to_load: %w after resolving meta instructions, removing models_to_skip and keeping the models of the model reference (entries: %q)", ErrNoModels, cfg.ModelsToLoad)
 	}
 	return out, warns, nil
 }
@@ -149,7 +149,7 @@ func ResolveImageModels(ctx context.Context, cfg *Config, stats ImageModelStatsS
 type cfgResolver struct {
 	cfg   *Config
 	ref   *params.ImageModelReference
-	stats ImageModelStatsSource
+	stats ModelStatsSource
 	month map[string]int // fetched once
 }
 

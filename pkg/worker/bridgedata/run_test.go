@@ -1,4 +1,4 @@
-package worker_test
+package bridgedata_test
 
 import (
 	"context"
@@ -18,11 +18,12 @@ import (
 	"github.com/horde-go/horde/pkg/hordetest"
 	"github.com/horde-go/horde/pkg/params"
 	"github.com/horde-go/horde/pkg/worker"
+	"github.com/horde-go/horde/pkg/worker/bridgedata"
 	"github.com/horde-go/horde/pkg/worker/testbackend"
 )
 
 // TestRunFromBridgeYAML runs a worker the way a person would: a bridge YAML file, the shipped
-// test backends, worker.Run; against the simulator with faults on pops and submits.
+// test backends, NewWorker and Run; against the simulator with faults on pops and submits.
 func TestRunFromBridgeYAML(t *testing.T) {
 	srv := hordetest.NewServer(
 		hordetest.WithUser(hordetest.User{Name: "alice", APIKey: "alice-key", Kudos: 1e6, Concurrency: 1000}),
@@ -51,7 +52,7 @@ bridge_agent: "AI Horde Worker reGen:13.0.0:https://github.com/horde-go/horde/te
 `, srv.URL)
 	path := filepath.Join(t.TempDir(), "bridgeData.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(yaml), 0o644))
-	cfg, warns, err := worker.LoadConfig(path)
+	cfg, warns, err := bridgedata.Load(path)
 	require.NoError(t, err)
 	for _, w := range warns {
 		t.Log(w)
@@ -74,25 +75,17 @@ bridge_agent: "AI Horde Worker reGen:13.0.0:https://github.com/horde-go/horde/te
 		Forms: []gen.ModelInterrogationFormStable{{Name: gen.InterrogationFormNameCaption}, {Name: gen.InterrogationFormNameNSFW}}})
 	require.NoError(t, err)
 
+	w, err := bridgedata.NewWorker(ctx, cfg, worker.Backends{
+		Image: &testbackend.Image{Size: 64}, Text: &testbackend.Text{}, Alchemy: &testbackend.Alchemy{},
+	}, bridgedata.Options{ModelReference: ref, ClientOptions: []horde.Option{horde.WithRateLimiting(false)},
+		Tune: func(s *worker.Settings) {
+			s.PopInterval, s.PopErrorInterval, s.SubmitBackoff = 10*time.Millisecond, 10*time.Millisecond, time.Millisecond
+		}})
+	require.NoError(t, err)
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	var w *worker.Worker
-	started := make(chan struct{})
 	done := make(chan error, 1)
-	go func() {
-		done <- worker.Run(runCtx, cfg, worker.Backends{
-			Image: &testbackend.Image{Size: 64}, Text: &testbackend.Text{}, Alchemy: &testbackend.Alchemy{},
-		}, worker.WithModelReference(ref), worker.WithClientOptions(horde.WithRateLimiting(false)),
-			worker.WithSettings(func(s *worker.Settings) {
-				s.PopInterval, s.PopErrorInterval, s.SubmitBackoff = 10*time.Millisecond, 10*time.Millisecond, time.Millisecond
-			}),
-			worker.WithStarted(func(x *worker.Worker) { w = x; close(started) }))
-	}()
-	select {
-	case <-started:
-	case err := <-done:
-		t.Fatalf("Run ended before starting: %v", err)
-	}
+	go func() { done <- w.Run(runCtx) }()
 	deadline := time.Now().Add(20 * time.Second)
 	for w.Stats().Done < 12 {
 		require.True(t, time.Now().Before(deadline), "stats %+v", w.Stats())

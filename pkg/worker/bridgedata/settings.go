@@ -1,23 +1,25 @@
-package worker
+package bridgedata
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/horde-go/horde/pkg/horde"
 	"github.com/horde-go/horde/pkg/params"
+	"github.com/horde-go/horde/pkg/worker"
 )
 
-// ConfigSources are what [Config.Settings] needs besides the configuration file.
-type ConfigSources struct {
+// Sources are what [Config.Settings] needs besides the configuration file.
+type Sources struct {
 	// Kinds are the kinds of work the worker serves (those it has a backend for).
 	Kinds []horde.Kind
 	// ModelReference is the image model reference; required to serve images.
 	ModelReference *params.ImageModelReference
 	// Stats gives the Horde's model statistics for "top N"/"bottom N" (a *horde.Client).
-	Stats ImageModelStatsSource
+	Stats ModelStatsSource
 	// TextModel is the model the text backend serves; empty means text_model.
 	TextModel string
 	// UserAlias is the account's alias (name#id, the username of find_user), needed only with
@@ -27,23 +29,27 @@ type ConfigSources struct {
 	Logger *slog.Logger
 }
 
-// Settings turns the configuration into the loop's [Settings]: the pop request of each served
+// Settings turns the configuration into the worker's [worker.Settings]: the offer of each served
 // kind (image models resolved with [ResolveImageModels]), threads, queue size, the NSFW switch,
 // the statistics interval, the baseline lookup and the logger. The other Settings fields keep
 // their zero values, which the loop replaces with its defaults. The warnings are those of the
 // model resolution.
-func (c *Config) Settings(ctx context.Context, src ConfigSources) (Settings, []ConfigWarning, error) {
-	s := Settings{
-		Threads:       c.MaxThreads,
-		QueueSize:     c.QueueSize,
-		ServeNSFW:     c.NSFW,
-		StatsInterval: c.StatsOutputFrequency,
-		Logger:        src.Logger,
+func (c *Config) Settings(ctx context.Context, src Sources) (worker.Settings, []Warning, error) {
+	s := worker.Settings{
+		Threads:             c.MaxThreads,
+		QueueSize:           c.QueueSize,
+		ServeNSFW:           c.NSFW,
+		StatsInterval:       c.StatsOutputFrequency,
+		Logger:              src.Logger,
+		BridgeAgent:         c.BridgeAgent,
+		PriorityUsernames:   slices.Clone(c.PriorityUsernames),
+		RequireUpfrontKudos: c.RequireUpfrontKudos,
+		ExtraSlowWorker:     c.ExtraSlowWorker,
 	}
 	if len(src.Kinds) == 0 {
-		return Settings{}, nil, errors.New("worker: configuration: no kind of work to serve")
+		return worker.Settings{}, nil, errors.New("bridgedata: configuration: no kind of work to serve")
 	}
-	var warns []ConfigWarning
+	var warns []Warning
 	var errs []error
 	for _, k := range src.Kinds {
 		switch k {
@@ -54,33 +60,32 @@ func (c *Config) Settings(ctx context.Context, src ConfigSources) (Settings, []C
 				errs = append(errs, err)
 				continue
 			}
-			pop, err := c.ImagePopRequest(models)
+			offer, err := c.ImageOffer(models, src.ModelReference)
 			if err != nil {
 				errs = append(errs, err)
 				continue
 			}
-			s.ImagePop = &pop
-			s.BaselineOf = params.BaselineOf(src.ModelReference)
+			s.Image = &offer
 		case horde.KindText:
-			pop, err := c.TextPopRequest(src.TextModel, src.UserAlias)
+			offer, err := c.TextOffer(src.TextModel, src.UserAlias)
 			if err != nil {
 				errs = append(errs, err)
 				continue
 			}
-			s.TextPop = &pop
+			s.Text = &offer
 		case horde.KindAlchemy:
-			pop, err := c.AlchemyPopRequest(nil)
+			offer, err := c.AlchemyOffer(nil)
 			if err != nil {
 				errs = append(errs, err)
 				continue
 			}
-			s.AlchemyPop = &pop
+			s.Alchemy = &offer
 		default:
-			errs = append(errs, fmt.Errorf("worker: configuration: unknown kind %q", k))
+			errs = append(errs, fmt.Errorf("bridgedata: configuration: unknown kind %q", k))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return Settings{}, warns, err
+		return worker.Settings{}, warns, err
 	}
 	return s, warns, nil
 }

@@ -1,7 +1,9 @@
-package worker
+package bridgedata
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,9 +15,10 @@ import (
 
 	"github.com/horde-go/horde/pkg/horde"
 	"github.com/horde-go/horde/pkg/params"
+	"github.com/horde-go/horde/pkg/worker"
 )
 
-func cfgTestKeys(ws []ConfigWarning) []string {
+func cfgTestKeys(ws []Warning) []string {
 	out := make([]string, 0, len(ws))
 	for _, w := range ws {
 		out = append(out, w.Key)
@@ -26,16 +29,16 @@ func cfgTestKeys(ws []ConfigWarning) []string {
 func TestParseConfigDefaults(t *testing.T) {
 	for _, doc := range []string{"", "# only a comment\n", "---\n", "~\n"} {
 		t.Run(doc, func(t *testing.T) {
-			c, warns, err := ParseConfig([]byte(doc))
+			c, warns, err := Parse([]byte(doc))
 			require.NoError(t, err)
-			assert.Equal(t, DefaultConfig(), c)
+			assert.Equal(t, Default(), c)
 			assert.Equal(t, []string{"api_key"}, cfgTestKeys(warns), "only the anonymous-key warning")
 		})
 	}
 }
 
 func TestDefaultConfigValues(t *testing.T) {
-	c := DefaultConfig()
+	c := Default()
 	assert.Equal(t, horde.AnonymousAPIKey, c.APIKey)
 	assert.Equal(t, horde.DefaultBaseURL, c.HordeURL)
 	assert.Equal(t, 1, c.MaxThreads)
@@ -44,7 +47,7 @@ func TestDefaultConfigValues(t *testing.T) {
 	assert.Equal(t, 8, c.MaxPower)
 	assert.Equal(t, 512*512, c.MaxPixels())
 	assert.Equal(t, 80, c.MaxLength)
-	assert.Equal(t, 1024, c.MaxContextLength)
+	assert.Equal(t, 2048, c.MaxContextLength, "the Horde's default for a request that names none")
 	assert.Equal(t, 30*time.Second, c.StatsOutputFrequency)
 	assert.Equal(t, []string{"top 2"}, c.ModelsToLoad)
 	assert.Empty(t, c.ModelsToSkip, "no SDXL_beta appended")
@@ -54,7 +57,7 @@ func TestDefaultConfigValues(t *testing.T) {
 	assert.False(t, c.AllowPainting)
 	assert.False(t, c.AllowPostProcessing)
 	assert.False(t, c.BrandedModel)
-	assert.Equal(t, DefaultBridgeAgent(), c.BridgeAgent)
+	assert.Equal(t, worker.DefaultBridgeAgent(), c.BridgeAgent)
 	want := []params.AlchemyForm{params.FormCaption, params.FormNSFW, params.FormInterrogation}
 	for _, pp := range params.PostProcessors() {
 		want = append(want, params.AlchemyForm(pp))
@@ -66,7 +69,7 @@ func TestDefaultConfigValues(t *testing.T) {
 }
 
 func TestLoadConfigFull(t *testing.T) {
-	c, warns, err := LoadConfig(filepath.Join("testdata", "config", "full.yaml"))
+	c, warns, err := Load(filepath.Join("testdata", "config", "full.yaml"))
 	require.NoError(t, err)
 	assert.Empty(t, warns)
 	assert.Equal(t, &Config{
@@ -123,7 +126,7 @@ func TestLoadConfigFull(t *testing.T) {
 }
 
 func TestLoadConfigMissingFile(t *testing.T) {
-	_, _, err := LoadConfig(filepath.Join(t.TempDir(), "nope.yaml"))
+	_, _, err := Load(filepath.Join(t.TempDir(), "nope.yaml"))
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, os.ErrNotExist))
 }
@@ -177,10 +180,10 @@ func TestParseConfigBadField(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, _, err := ParseConfig([]byte(tt.yaml))
+			c, _, err := Parse([]byte(tt.yaml))
 			require.Error(t, err)
 			assert.Nil(t, c)
-			var errs ConfigErrors
+			var errs FieldErrors
 			require.True(t, errors.As(err, &errs))
 			require.Len(t, errs, 1, "one error per invalid field: %v", err)
 			assert.Equal(t, tt.want, errs[0].Error())
@@ -189,16 +192,16 @@ func TestParseConfigBadField(t *testing.T) {
 }
 
 func TestParseConfigInvalidYAML(t *testing.T) {
-	_, _, err := ParseConfig([]byte("max_threads: [1\n"))
+	_, _, err := Parse([]byte("max_threads: [1\n"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "(file): must be valid YAML")
 }
 
 // TestParseConfigCollectsAllErrors: a file with many invalid fields reports every one.
 func TestParseConfigCollectsAllErrors(t *testing.T) {
-	_, _, err := LoadConfig(filepath.Join("testdata", "config", "bad_many.yaml"))
+	_, _, err := Load(filepath.Join("testdata", "config", "bad_many.yaml"))
 	require.Error(t, err)
-	var errs ConfigErrors
+	var errs FieldErrors
 	require.True(t, errors.As(err, &errs))
 	wantKeys := []string{"api_key", "horde_url", "max_threads", "queue_size", "max_batch", "max_power",
 		"max_length", "max_context_length", "nsfw", "priority_usernames[0]", "models_to_load[0]", "forms[1]",
@@ -210,7 +213,7 @@ func TestParseConfigCollectsAllErrors(t *testing.T) {
 	}
 	assert.Equal(t, wantKeys, got)
 	assert.Equal(t, len(wantKeys), strings.Count(err.Error(), "\n")+1, "one line per error")
-	var one *ConfigError
+	var one *FieldError
 	require.True(t, errors.As(err, &one))
 	assert.Equal(t, "api_key", one.Key)
 	assert.False(t, errs.Has("max_pixels"))
@@ -243,7 +246,7 @@ func TestParseConfigWarnings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, warns, err := ParseConfig([]byte(tt.yaml))
+			c, warns, err := Parse([]byte(tt.yaml))
 			require.NoError(t, err)
 			require.NotNil(t, c)
 			var got []string
@@ -276,7 +279,7 @@ func TestParseConfigCrossFieldValues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, _, err := ParseConfig([]byte(tt.yaml))
+			c, _, err := Parse([]byte(tt.yaml))
 			require.NoError(t, err)
 			assert.Equal(t, tt.threads, c.MaxThreads)
 			assert.Equal(t, tt.queue, c.QueueSize)
@@ -289,7 +292,7 @@ func TestParseConfigCrossFieldValues(t *testing.T) {
 }
 
 func TestParseConfigRegenTemplate(t *testing.T) {
-	c, warns, err := LoadConfig(filepath.Join("testdata", "config", "regen_template.yaml"))
+	c, warns, err := Load(filepath.Join("testdata", "config", "regen_template.yaml"))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"safety_on_gpu", "high_performance_mode", "process_timeout", "custom_models", "max_treads"}, cfgTestKeys(warns))
 	assert.Equal(t, "Dreamer", c.NameFor(horde.KindImage))
@@ -308,8 +311,8 @@ func TestParseConfigForms(t *testing.T) {
 		yaml string
 		want []params.AlchemyForm
 	}{
-		{"forms: []", DefaultConfig().Forms},
-		{"forms: ~", DefaultConfig().Forms},
+		{"forms: []", Default().Forms},
+		{"forms: ~", Default().Forms},
 		{"forms: caption", []params.AlchemyForm{params.FormCaption}},
 		{`forms: ["Interrogation", "caption", "caption"]`, []params.AlchemyForm{params.FormInterrogation, params.FormCaption}},
 		{`forms: ["post-process"]`, allPP()},
@@ -319,7 +322,7 @@ func TestParseConfigForms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.yaml, func(t *testing.T) {
-			c, _, err := ParseConfig([]byte(tt.yaml))
+			c, _, err := Parse([]byte(tt.yaml))
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, c.Forms)
 		})
@@ -354,7 +357,7 @@ func TestParseConfigURLsAndLists(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.yaml, func(t *testing.T) {
-			c, _, err := ParseConfig([]byte(tt.yaml))
+			c, _, err := Parse([]byte(tt.yaml))
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, tt.get(c))
 		})
@@ -371,7 +374,7 @@ func TestConfigNameFor(t *testing.T) {
 		{"image default", Config{}, horde.KindImage, DefaultDreamerName},
 		{"text default", Config{}, horde.KindText, DefaultScribeName},
 		{"alchemy default", Config{}, horde.KindAlchemy, DefaultAlchemistName},
-		{"other kind", Config{}, horde.Kind("video"), DefaultWorkerName},
+		{"other kind", Config{}, horde.Kind("video"), worker.DefaultWorkerName},
 		{"fallback", Config{WorkerName: "W"}, horde.KindText, "W"},
 		{"own name wins", Config{WorkerName: "W", ScribeName: "S"}, horde.KindText, "S"},
 		{"own image", Config{WorkerName: "W", DreamerName: "D"}, horde.KindImage, "D"},
@@ -400,13 +403,13 @@ func TestConfigApplyEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, _, err := ParseConfig([]byte("api_key: filekey\nhorde_url: https://file.example/api/"))
+			c, _, err := Parse([]byte("api_key: filekey\nhorde_url: https://file.example/api/"))
 			require.NoError(t, err)
 			err = c.ApplyEnv(func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok })
 			if tt.wantErrKeys == nil {
 				require.NoError(t, err)
 			} else {
-				var errs ConfigErrors
+				var errs FieldErrors
 				require.True(t, errors.As(err, &errs))
 				for _, k := range tt.wantErrKeys {
 					assert.True(t, errs.Has(k), k)
@@ -422,12 +425,12 @@ func TestConfigApplyEnv(t *testing.T) {
 func TestConfigApplyEnvProcess(t *testing.T) {
 	t.Setenv(horde.EnvAPIKey, "fromenv")
 	t.Setenv(horde.EnvURL, "")
-	c := DefaultConfig()
+	c := Default()
 	require.NoError(t, c.ApplyEnv(nil))
 	assert.Equal(t, "fromenv", c.APIKey)
 	assert.Equal(t, horde.DefaultBaseURL, c.HordeURL)
 	// Parsing alone never reads the environment.
-	p, _, err := ParseConfig(nil)
+	p, _, err := Parse(nil)
 	require.NoError(t, err)
 	assert.Equal(t, horde.AnonymousAPIKey, p.APIKey)
 }
@@ -452,7 +455,7 @@ func TestConfigValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := DefaultConfig()
+			c := Default()
 			c.APIKey = "k"
 			tt.mutate(c)
 			_, err := c.Validate()
@@ -460,7 +463,7 @@ func TestConfigValidate(t *testing.T) {
 				require.NoError(t, err)
 				return
 			}
-			var errs ConfigErrors
+			var errs FieldErrors
 			require.True(t, errors.As(err, &errs))
 			var got []string
 			for _, e := range errs {
@@ -472,10 +475,19 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func TestConfigClientOptions(t *testing.T) {
-	c := DefaultConfig()
+	c := Default()
 	c.APIKey = "k"
 	c.HordeURL = "http://127.0.0.1:1/api/"
 	cl, err := horde.NewClient(c.ClientOptions()...)
 	require.NoError(t, err)
 	require.NotNil(t, cl)
+}
+
+func TestLogWarnings(t *testing.T) {
+	var buf bytes.Buffer
+	LogWarnings(slog.New(slog.NewTextHandler(&buf, nil)), []Warning{{Key: "max_treads", Message: "unknown key; ignored"}, {Key: "b", Message: "m"}})
+	out := buf.String()
+	assert.Equal(t, 2, strings.Count(out, "\n"))
+	assert.Contains(t, out, "key=max_treads")
+	assert.Contains(t, out, "level=WARN")
 }

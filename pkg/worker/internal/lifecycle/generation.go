@@ -1,4 +1,4 @@
-package worker
+package lifecycle
 
 import (
 	"errors"
@@ -10,10 +10,10 @@ import (
 )
 
 // ErrInvalidTransition is wrapped by the error of a transition the table does not allow.
-var ErrInvalidTransition = errors.New("worker: invalid state transition")
+var ErrInvalidTransition = errors.New("lifecycle: invalid state transition")
 
 // ErrErrorLimit is wrapped by the error of a retry that would exceed a state's error limit.
-var ErrErrorLimit = errors.New("worker: error limit reached")
+var ErrErrorLimit = errors.New("lifecycle: error limit reached")
 
 // Step is one entry of a generation's history.
 type Step struct {

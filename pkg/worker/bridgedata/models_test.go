@@ -1,4 +1,4 @@
-package worker
+package bridgedata
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 )
 
 // The stats source *horde.Client satisfies.
-var _ ImageModelStatsSource = (*horde.Client)(nil)
+var _ ModelStatsSource = (*horde.Client)(nil)
 
 type cfgFakeStats struct {
 	month map[string]int
@@ -120,7 +120,7 @@ func TestResolveImageModels(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := DefaultConfig()
+			c := Default()
 			c.ModelsToLoad, c.ModelsToSkip, c.LoadLargeModels = tt.load, tt.skip, tt.large
 			stats := &cfgFakeStats{month: month}
 			got, warns, err := ResolveImageModels(context.Background(), c, stats, cfgTestRef(t))
@@ -139,7 +139,7 @@ func TestResolveImageModelsErrors(t *testing.T) {
 	tests := []struct {
 		name       string
 		load, skip []string
-		stats      ImageModelStatsSource
+		stats      ModelStatsSource
 		wantIs     error
 		wantSubstr string
 	}{
@@ -153,7 +153,7 @@ func TestResolveImageModelsErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := DefaultConfig()
+			c := Default()
 			c.ModelsToLoad, c.ModelsToSkip = tt.load, tt.skip
 			got, _, err := ResolveImageModels(context.Background(), c, tt.stats, cfgTestRef(t))
 			require.Error(t, err)
@@ -166,6 +166,6 @@ func TestResolveImageModelsErrors(t *testing.T) {
 	}
 	_, _, err := ResolveImageModels(context.Background(), nil, nil, cfgTestRef(t))
 	assert.Error(t, err)
-	_, _, err = ResolveImageModels(context.Background(), DefaultConfig(), nil, nil)
+	_, _, err = ResolveImageModels(context.Background(), Default(), nil, nil)
 	assert.Error(t, err)
 }
