@@ -60,11 +60,11 @@ const (
 	// The file must decode once those are written as integers.
 	reasonIntegerAsFloat = "integer written as a float (64.0) by horde-sdk's example generator"
 	// The worker-message examples follow the input model that stole the response's name
-	// (spec-notes item 8): expiry in hours, no id, no dates. The server sends none of these.
-	reasonMessageDefect8 = "worker message in the input shape of spec-notes item 8, which the server never sends"
-	// FilterPromptSuspicion.suspicion is a string with the invalid default 0 (spec-notes item 2);
+	// (docs/spec-defects.md item 8): expiry in hours, no id, no dates. The server sends none of these.
+	reasonMessageDefect8 = "worker message in the input shape of docs/spec-defects.md item 8, which the server never sends"
+	// FilterPromptSuspicion.suspicion is a string with the invalid default 0 (docs/spec-defects.md item 2);
 	// the example generator wrote the default as a number. The server sends "0".
-	reasonSuspicionNumber = "suspicion written as the number of spec-notes item 2's invalid default; the server sends a string"
+	reasonSuspicionNumber = "suspicion written as the number of docs/spec-defects.md item 2's invalid default; the server sends a string"
 	// POST /v2/kudos/kai/{user_id} was removed from the API before server 5.1.5.
 	reasonRemovedOperation = "request body of an operation the current API no longer has"
 	// The interrogate submit example writes result as a string, as the document said; the server

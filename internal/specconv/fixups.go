@@ -14,7 +14,7 @@ import (
 type Fixup struct {
 	// Name is the stable identifier printed in reports.
 	Name string
-	// Defect is the item of the project's spec notes (shared/reference/spec-notes.md) it repairs.
+	// Defect is the item of docs/spec-defects.md it repairs.
 	Defect int
 	// Summary says in one line what the fix-up does.
 	Summary string
@@ -444,7 +444,7 @@ func defaultErrorResponses(doc *openapi2.T) (int, error) {
 // interrogateSubmitResultObject: the body of POST /v2/interrogate/submit comes from a reqparse
 // parser whose result argument has type=dict (server apis/v2/stable.py InterrogateSubmit), but
 // flask-restx documents it as a string. A worker must send {"caption": "..."} or
-// {"<post-processor>": "R2"}. Not in spec-notes: found while building the worker.
+// {"<post-processor>": "R2"}. Item 13 of docs/spec-defects.md: found while building the worker.
 func interrogateSubmitResultObject(doc *openapi2.T) (int, error) {
 	op := operation(doc, "POST", "/v2/interrogate/submit")
 	if op == nil {
@@ -473,8 +473,8 @@ func interrogateSubmitResultObject(doc *openapi2.T) (int, error) {
 
 // imageModelsEmptyMeansAny: for POST /v2/generate/async the server's parser defaults models to
 // ["stable_diffusion"] when the field is absent, and an explicit [] asks for any model
-// (server-behaviour.md §1.1). With optional slices generated without pointers, [] could not be
-// sent; this one field keeps a pointer. Not in spec-notes: found while building the adapters.
+// (docs/server-behaviour.md). With optional slices generated without pointers, [] could not be
+// sent; this one field keeps a pointer. Item 14 of docs/spec-defects.md.
 func imageModelsEmptyMeansAny(doc *openapi2.T) (int, error) {
 	def := doc.Definitions["GenerationInputStable"]
 	if def == nil || def.Value == nil || def.Value.Properties["models"] == nil {
@@ -528,7 +528,7 @@ func returnCodesTheServerRaises(doc *openapi2.T) (int, error) {
 }
 
 // findUserRequiresKey: find_user answers "who owns this key"; without a key the server answers
-// 401 InvalidAPIKey (server-behaviour.md §7), yet its apikey header is documented as optional.
+// 401 InvalidAPIKey (docs/server-behaviour.md), yet its apikey header is documented as optional.
 // Runs after auth-headers-to-security.
 func findUserRequiresKey(doc *openapi2.T) (int, error) {
 	op := operation(doc, "GET", "/v2/find_user")

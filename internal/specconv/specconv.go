@@ -2,7 +2,7 @@
 // the Go client is generated from.
 //
 // The upstream document, served by the server at /api/swagger.json, has defects that break code
-// generation or decoding (see shared/reference/spec-notes.md). Each is repaired by a named
+// generation or decoding (see docs/spec-defects.md). Each is repaired by a named
 // [Fixup] before kin-openapi's openapi2conv converts the document; the result must pass
 // kin-openapi's Validate with no error and is written as YAML with sorted keys, so that the same
 // input always gives the same bytes.
@@ -68,7 +68,7 @@ func Convert(ctx context.Context, swagger []byte, opts Options) (*Result, error)
 			return nil, fmt.Errorf("fix-up %s: %w", f.Name, err)
 		}
 		if n == 0 && opts.Strict {
-			return nil, fmt.Errorf("fix-up %s (spec-notes item %d): %w; has upstream fixed the defect?", f.Name, f.Defect, ErrNoChange)
+			return nil, fmt.Errorf("fix-up %s (docs/spec-defects.md item %d): %w; has upstream fixed the defect?", f.Name, f.Defect, ErrNoChange)
 		}
 		res.Reports = append(res.Reports, Report{Name: f.Name, Defect: f.Defect, Changes: n})
 	}

@@ -43,7 +43,7 @@ func perHour(n int) limit   { return limit{n, time.Hour, false} }
 func perID(l limit) limit { l.perPath = true; return l }
 
 // serverLimits are the AI Horde server's limits by route (flask-limiter; see
-// shared/reference/server-behaviour.md §6 and the server's apis/v2 decorators). A route missing
+// docs/server-behaviour.md, from the server's limiter.py and apis/v2 decorators). A route missing
 // here gets defaultLimits; an empty list means the route is exempt.
 var serverLimits = map[string][]limit{
 	"POST /v2/generate/async":      {perSecond(2), perMinute(90)},

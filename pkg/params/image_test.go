@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Verified vectors from the reference (python-sdk-worker.md §3.5 step 8).
+// Verified vectors from the reference: horde-sdk's hires-fix first-pass computation.
 func TestSecondPassSteps(t *testing.T) {
 	tests := []struct {
 		native, w, h int

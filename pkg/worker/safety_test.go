@@ -62,14 +62,20 @@ func TestUncheckedImages(t *testing.T) {
 			w, err := New(h.owner, s, Backends{Image: &fakeImage{}})
 			require.NoError(t, err)
 			stop := runWorker(t, w)
-			waitFor(t, "the job settled", func() bool { return w.Stats().Done+w.Stats().Faulted == 1 })
+			waitFor(t, "the job settled", func() bool { return w.Stats().Done+w.Stats().Faulted >= 1 })
 			require.NoError(t, stop())
+			// The Horde hands a faulted job out again: the worker may have popped it once more
+			// before it stopped, and each pop must end the same way.
 			jobs := h.srv.Jobs()
-			require.Len(t, jobs, 1)
-			assert.Equal(t, tt.wantState, jobs[0].State)
-			assert.Equal(t, tt.wantCensored, jobs[0].Censored)
+			require.NotEmpty(t, jobs)
+			for _, j := range jobs {
+				assert.Equal(t, tt.wantState, j.State)
+				assert.Equal(t, tt.wantCensored, j.Censored)
+			}
 			if tt.checker != nil {
-				assert.Equal(t, int64(1), tt.checker.calls.Load(), "the checker sees the image once")
+				// A job popped again is handed back unrun when the worker stops.
+				calls := tt.checker.calls.Load()
+				assert.True(t, calls >= 1 && calls <= int64(len(jobs)), "the checker saw %d images of %d jobs", calls, len(jobs))
 			}
 		})
 	}
