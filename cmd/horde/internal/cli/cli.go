@@ -229,7 +229,12 @@ func describe(err error) string {
 		if ge.Message != "" {
 			msg += ": " + ge.Message
 		}
-		return msg + "; choose a model that workers serve ('horde models'), or pass --wait to wait for a worker"
+		msg += "; choose a model that workers serve ('horde models'), or pass --wait to wait for a worker"
+		if ge.Kind == horde.KindText {
+			msg += "; text requests go only to backends the Horde has validated unless you pass --any-backend" +
+				" (horde-go workers, among others, are not validated)"
+		}
+		return msg
 	case hasGE && errors.Is(err, horde.ErrFaulted):
 		return fmt.Sprintf("%s request %s faulted on the Horde: try again, or with another model or worker", ge.Kind, ge.ID)
 	case hasGE && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)):

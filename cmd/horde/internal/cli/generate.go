@@ -305,6 +305,7 @@ type textOpts struct {
 	stop              []string
 	workers           []string
 	trusted           bool
+	anyBackend        bool
 }
 
 func (a *app) textCommand() *cobra.Command {
@@ -330,6 +331,7 @@ save it in the output directory. Ctrl-C cancels the request on the Horde.`,
 	f.StringSliceVar(&o.stop, "stop", nil, "stop sequence (repeatable)")
 	f.StringSliceVar(&o.workers, "worker", nil, "only these worker ids (repeatable)")
 	f.BoolVar(&o.trusted, "trusted-workers", false, "only trusted workers")
+	f.BoolVar(&o.anyBackend, "any-backend", false, "also workers whose backend the Horde has not validated (sends validated_backends: false)")
 	return cmd
 }
 
@@ -359,6 +361,9 @@ func (a *app) runText(cmd *cobra.Command, argv []string, o *textOpts) error {
 		StopSequences:    o.stop,
 	}
 	ro := params.RequestOptions{Models: o.models, Workers: o.workers, TrustedWorkers: ptrIf(cmd, "trusted-workers", o.trusted)}
+	if o.anyBackend {
+		ro.ValidatedBackends = new(false)
+	}
 	if err := params.ValidateTextRequest(&t, &ro); err != nil {
 		return paramsError(err)
 	}

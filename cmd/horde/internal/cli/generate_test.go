@@ -214,3 +214,22 @@ func TestProgressBarOnATerminal(t *testing.T) {
 	assert.Contains(t, stderr.String(), "100% |")
 	assert.Contains(t, stderr.String(), "(1/1)")
 }
+
+// TestTextNoWorkerMentionsValidatedBackends: a text request no worker takes says that
+// validated backends may be why, and --any-backend sends validated_backends: false.
+func TestTextNoWorkerMentionsValidatedBackends(t *testing.T) {
+	srv := newSim(t, hordetest.WithAutoFulfil(0), hordetest.WithTextModels("koboldcpp/tiny"))
+	r := runCLI(t, context.Background(), srv, aliceKey, "text", "Once", "-m", "koboldcpp/no-such-model")
+	assert.Equal(t, ExitFailure, r.code)
+	assert.Contains(t, r.stderr, "unless you pass --any-backend")
+
+	r = runCLI(t, context.Background(), srv, aliceKey, "text", "Once", "-m", "koboldcpp/tiny", "--any-backend", "-o", t.TempDir())
+	requireOK(t, r)
+	var body map[string]any
+	for _, c := range srv.Calls() {
+		if c.Operation == "post_text_async_generate" && c.Status == 202 {
+			require.NoError(t, json.Unmarshal(c.Body, &body))
+		}
+	}
+	assert.Equal(t, false, body["validated_backends"])
+}
