@@ -103,9 +103,17 @@ var serverLimits = map[string][]limit{
 // defaultLimits apply to routes without their own: 90 per minute.
 var defaultLimits = []limit{perMinute(90)}
 
-// routeTable is every operation of the API, from the generated table of internal/routes.
+// routeTable is every operation of the API, from the generated table of internal/routes,
+// indexed by method and number of path segments so that a match looks at a handful of routes.
 type routeTable struct {
 	routes []route
+	index  map[routeShape][]*route
+}
+
+// routeShape is what a path's routes share before their segments are compared.
+type routeShape struct {
+	method   string
+	segments int
 }
 
 // keyPolicies maps the generated table's key requirements to the client's.
@@ -124,20 +132,21 @@ var loadRoutes = sync.OnceValue(func() *routeTable {
 		}
 		t.routes = append(t.routes, r)
 	}
+	t.index = make(map[routeShape][]*route)
+	for i := range t.routes {
+		r := &t.routes[i]
+		k := routeShape{r.method, len(r.segments)}
+		t.index[k] = append(t.index[k], r)
+	}
 	return t
 })
 
 // match finds the route of a request path relative to the base URL ("/v2/…", escaped). It
 // allocates nothing: it runs on every request.
 func (t *routeTable) match(method, path string) (*route, bool) {
-	n := strings.Count(path, "/") + 1
 	var best *route
 	bestLiterals := -1
-	for i := range t.routes {
-		r := &t.routes[i]
-		if r.method != method || len(r.segments) != n {
-			continue
-		}
+	for _, r := range t.index[routeShape{method, strings.Count(path, "/") + 1}] {
 		literal, ok := matchSegments(r.segments, path)
 		// Prefer the route with more literal segments: /v2/workers/messages over /v2/workers/{id}.
 		if ok && literal > bestLiterals {
