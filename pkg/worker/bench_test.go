@@ -101,7 +101,7 @@ func BenchmarkJobOverhead(b *testing.B) {
 		if err := json.Unmarshal(raw, &pop); err != nil {
 			b.Fatal(err)
 		}
-		j, err := newImageJob(&pop, nil)
+		j, err := newImageWork(&pop, nil)
 		if err != nil || j == nil {
 			b.Fatal(err)
 		}

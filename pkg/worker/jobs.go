@@ -111,7 +111,7 @@ func (b *base) toPendingSubmit(checked bool) error {
 
 // ---- image ----
 
-type imageJob struct {
+type imageWork struct {
 	base
 	job  adapters.ImagePop
 	seed int
@@ -120,7 +120,7 @@ type imageJob struct {
 	meta map[string][]gen.GenerationMetadataStable
 }
 
-func newImageJob(pop *gen.GenerationPayloadStable, lookup adapters.BaselineLookup) (*imageJob, error) {
+func newImageWork(pop *gen.GenerationPayloadStable, lookup adapters.BaselineLookup) (*imageWork, error) {
 	aj, err := adapters.ImageFromPop(pop, lookup)
 	if err != nil {
 		return nil, err
@@ -129,19 +129,19 @@ func newImageJob(pop *gen.GenerationPayloadStable, lookup adapters.BaselineLooku
 		return nil, nil
 	}
 	seed, _ := strconv.Atoi(aj.Params.Seed)
-	j := &imageJob{job: aj, seed: seed, out: map[string]ImageOutput{}, meta: map[string][]gen.GenerationMetadataStable{}}
+	j := &imageWork{job: aj, seed: seed, out: map[string]ImageOutput{}, meta: map[string][]gen.GenerationMetadataStable{}}
 	if err := j.init(horde.KindImage, aj.Dispatch.IDs, aj.Dispatch.TTL); err != nil {
 		return nil, err
 	}
 	return j, nil
 }
 
-func (j *imageJob) kind() horde.Kind { return horde.KindImage }
+func (j *imageWork) kind() horde.Kind { return horde.KindImage }
 
 // prepare downloads the source image, mask, remix images and control map given by URL. A
 // failed download does not fail the job: it is recorded (download_failed) and the job runs
 // without that image, falling back to txt2img when the source image itself is missing.
-func (j *imageJob) prepare(ctx context.Context, w *Worker) error {
+func (j *imageWork) prepare(ctx context.Context, w *Worker) error {
 	p := &j.job.Params
 	fetch := func(d *params.ImageData, typ gen.MetadataType, ref string) bool {
 		if d == nil || !d.IsURL() {
@@ -178,7 +178,7 @@ func (j *imageJob) prepare(ctx context.Context, w *Worker) error {
 	return nil
 }
 
-func (j *imageJob) execute(ctx context.Context, w *Worker) error {
+func (j *imageWork) execute(ctx context.Context, w *Worker) error {
 	return j.runBackend(func() error {
 		outs, err := w.b.Image.GenerateImages(ctx, &ImageJob{
 			ID: j.id(), Params: j.job.Params, ResultIDs: j.machine.ResultIDs(), UseNSFWCensor: j.job.UseNSFWCensor})
@@ -219,7 +219,7 @@ func (j *imageJob) execute(ctx context.Context, w *Worker) error {
 	})
 }
 
-func (j *imageJob) submissions(w *Worker) []*submission {
+func (j *imageWork) submissions(w *Worker) []*submission {
 	faultErr := j.faultErr()
 	var subs []*submission
 	for _, id := range j.machine.ResultIDs() {
@@ -248,13 +248,13 @@ func (j *imageJob) submissions(w *Worker) []*submission {
 
 // ---- text ----
 
-type textJob struct {
+type textWork struct {
 	base
 	job  adapters.TextPop
 	text string
 }
 
-func newTextJob(pop *gen.GenerationPayloadKobold) (*textJob, error) {
+func newTextWork(pop *gen.GenerationPayloadKobold) (*textWork, error) {
 	tj, err := adapters.TextFromPop(pop)
 	if err != nil {
 		return nil, err
@@ -262,17 +262,17 @@ func newTextJob(pop *gen.GenerationPayloadKobold) (*textJob, error) {
 	if !tj.Dispatch.HasJob() {
 		return nil, nil
 	}
-	j := &textJob{job: tj}
+	j := &textWork{job: tj}
 	if err := j.init(horde.KindText, tj.Dispatch.IDs, tj.Dispatch.TTL); err != nil {
 		return nil, err
 	}
 	return j, nil
 }
 
-func (j *textJob) kind() horde.Kind                       { return horde.KindText }
-func (j *textJob) prepare(context.Context, *Worker) error { return nil }
+func (j *textWork) kind() horde.Kind                       { return horde.KindText }
+func (j *textWork) prepare(context.Context, *Worker) error { return nil }
 
-func (j *textJob) execute(ctx context.Context, w *Worker) error {
+func (j *textWork) execute(ctx context.Context, w *Worker) error {
 	return j.runBackend(func() error {
 		tj := &TextJob{ID: j.id(), Params: j.job.Params}
 		tj.MaxLength, tj.MaxContextLength = derefInt(j.job.Params.MaxLength, 80), derefInt(j.job.Params.MaxContextLength, 2048)
@@ -300,7 +300,7 @@ func derefInt(p *int, def int) int {
 	return *p
 }
 
-func (j *textJob) submissions(w *Worker) []*submission {
+func (j *textWork) submissions(w *Worker) []*submission {
 	faultErr := j.faultErr()
 	var subs []*submission
 	for _, id := range j.machine.ResultIDs() {
@@ -320,7 +320,7 @@ func (j *textJob) submissions(w *Worker) []*submission {
 
 // ---- alchemy ----
 
-type alchemyJob struct {
+type alchemyWork struct {
 	base
 	job adapters.AlchemyJob
 	out AlchemyOutput
@@ -329,14 +329,14 @@ type alchemyJob struct {
 // alchemyFormTTL is how long a popped form lives on the server (3 minutes).
 const alchemyFormTTL = 3 * time.Minute
 
-func newAlchemyJobs(pop *gen.InterrogationPopPayload) ([]*alchemyJob, error) {
+func newAlchemyWork(pop *gen.InterrogationPopPayload) ([]*alchemyWork, error) {
 	ap := adapters.AlchemyFromPop(pop)
-	var out []*alchemyJob
+	var out []*alchemyWork
 	for _, aj := range ap.Jobs {
 		if aj.Op.ResultID == "" {
 			return nil, errors.New("an alchemy form without an id")
 		}
-		j := &alchemyJob{job: aj}
+		j := &alchemyWork{job: aj}
 		if err := j.init(horde.KindAlchemy, []string{aj.Op.ResultID}, alchemyFormTTL); err != nil {
 			return nil, err
 		}
@@ -345,9 +345,9 @@ func newAlchemyJobs(pop *gen.InterrogationPopPayload) ([]*alchemyJob, error) {
 	return out, nil
 }
 
-func (j *alchemyJob) kind() horde.Kind { return horde.KindAlchemy }
+func (j *alchemyWork) kind() horde.Kind { return horde.KindAlchemy }
 
-func (j *alchemyJob) prepare(ctx context.Context, w *Worker) error {
+func (j *alchemyWork) prepare(ctx context.Context, w *Worker) error {
 	if len(j.job.Faults) > 0 {
 		return errors.New("the form's source image is unusable")
 	}
@@ -365,7 +365,7 @@ func (j *alchemyJob) prepare(ctx context.Context, w *Worker) error {
 	return nil
 }
 
-func (j *alchemyJob) execute(ctx context.Context, w *Worker) error {
+func (j *alchemyWork) execute(ctx context.Context, w *Worker) error {
 	return j.runBackend(func() error {
 		out, err := w.b.Alchemy.Alchemy(ctx, &AlchemyJob{ID: j.id(), Op: j.job.Op})
 		if err != nil {
@@ -386,7 +386,7 @@ func (j *alchemyJob) execute(ctx context.Context, w *Worker) error {
 	})
 }
 
-func (j *alchemyJob) submissions(w *Worker) []*submission {
+func (j *alchemyWork) submissions(w *Worker) []*submission {
 	faultErr := j.faultErr()
 	form := string(j.job.Op.Form)
 	state := "ok"

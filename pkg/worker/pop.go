@@ -18,7 +18,7 @@ func (w *Worker) pop(ctx context.Context, kind horde.Kind, amount int) ([]job, e
 		if err != nil {
 			return nil, err
 		}
-		j, err := newImageJob(p, w.baselineOf)
+		j, err := newImageWork(p, w.baselineOf)
 		if err != nil || j == nil {
 			return nil, convertError(err)
 		}
@@ -28,7 +28,7 @@ func (w *Worker) pop(ctx context.Context, kind horde.Kind, amount int) ([]job, e
 		if err != nil {
 			return nil, err
 		}
-		j, err := newTextJob(p)
+		j, err := newTextWork(p)
 		if err != nil || j == nil {
 			return nil, convertError(err)
 		}
@@ -40,7 +40,7 @@ func (w *Worker) pop(ctx context.Context, kind horde.Kind, amount int) ([]job, e
 		if err != nil {
 			return nil, err
 		}
-		js, err := newAlchemyJobs(p)
+		js, err := newAlchemyWork(p)
 		if err != nil {
 			return nil, convertError(err)
 		}
