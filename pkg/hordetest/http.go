@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/horde-go/horde/api"
 	"github.com/horde-go/horde/internal/routes"
 )
 
@@ -101,6 +102,12 @@ func (s *Server) buildHandler() http.Handler {
 			mux.HandleFunc(m+" /api"+p, notAllowed)
 		}
 	}
+	// The real server serves its Swagger document; SDKs fetch it to check or generate code.
+	mux.HandleFunc("GET /api/swagger.json", func(w http.ResponseWriter, _ *http.Request) {
+		setCommonHeaders(w)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(api.Swagger)
+	})
 	mux.Handle("PUT /r2/upload/{object}", s.wrapRaw("r2_upload", s.handleR2Upload))
 	mux.Handle("GET /r2/download/{object}", s.wrapRaw("r2_download", s.handleR2Download))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
