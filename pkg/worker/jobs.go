@@ -275,7 +275,10 @@ func (j *textWork) prepare(context.Context, *Worker) error { return nil }
 func (j *textWork) execute(ctx context.Context, w *Worker) error {
 	return j.runBackend(func() error {
 		tj := &TextJob{ID: j.id(), Params: j.job.Params}
-		tj.MaxLength, tj.MaxContextLength = derefInt(j.job.Params.MaxLength, 80), derefInt(j.job.Params.MaxContextLength, 2048)
+		// The Horde's defaults for a request that names none, capped by what the worker offers
+		// (the backend may have narrowed the offer to the served model's context).
+		tj.MaxLength = min(derefInt(j.job.Params.MaxLength, 80), w.s.Text.MaxLength)
+		tj.MaxContextLength = min(derefInt(j.job.Params.MaxContextLength, 2048), w.s.Text.MaxContextLength)
 		out, err := w.b.Text.GenerateText(ctx, tj)
 		if err != nil {
 			return fmt.Errorf("text backend: %w", err)

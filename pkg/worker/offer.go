@@ -95,14 +95,19 @@ func setDefaultString(v *string, def string) {
 	}
 }
 
-// validateOffers checks each offer; every error names the field and the rule.
-func (s *Settings) validateOffers() []error {
+// validateOffers checks each offer; every error names the field and the rule. An offer may
+// leave its models (or forms) to a backend that implements the kind's offer limiter, which
+// names them at start.
+func (s *Settings) validateOffers(b Backends) []error {
+	_, imageNames := b.Image.(ImageOfferLimiter)
+	_, textNames := b.Text.(TextOfferLimiter)
+	_, alchemyNames := b.Alchemy.(AlchemyOfferLimiter)
 	var errs []error
 	bad := func(field, rule string, v any) {
 		errs = append(errs, fmt.Errorf("worker: settings: %s: %s, got %v", field, rule, v))
 	}
 	if o := s.Image; o != nil {
-		if len(o.Models) == 0 {
+		if len(o.Models) == 0 && !imageNames {
 			bad("Image.Models", "must name at least one model", "none")
 		}
 		if o.MaxPixels < 0 {
@@ -113,7 +118,7 @@ func (s *Settings) validateOffers() []error {
 		}
 	}
 	if o := s.Text; o != nil {
-		if len(o.Models) == 0 {
+		if len(o.Models) == 0 && !textNames {
 			bad("Text.Models", "must name at least one model", "none")
 		}
 		if o.MaxLength < 0 {
@@ -124,7 +129,7 @@ func (s *Settings) validateOffers() []error {
 		}
 	}
 	if o := s.Alchemy; o != nil {
-		if len(o.Forms) == 0 {
+		if len(o.Forms) == 0 && !alchemyNames {
 			bad("Alchemy.Forms", "must name at least one form", "none")
 		}
 		for _, f := range o.Forms {

@@ -32,7 +32,7 @@ type AlchemyOfferLimiter interface {
 func (w *Worker) prepare(ctx context.Context) error {
 	note := func(kind string, notes []string) {
 		for _, n := range notes {
-			w.s.Logger.LogAttrs(ctx, slog.LevelWarn, "worker: the backend narrowed the offer",
+			w.s.Logger.LogAttrs(ctx, slog.LevelInfo, "worker: the backend adjusted the offer",
 				slog.String("kind", kind), slog.String("note", n))
 		}
 	}
@@ -57,7 +57,7 @@ func (w *Worker) prepare(ctx context.Context) error {
 			return fmt.Errorf("worker: the alchemy backend: %w", err)
 		}
 	}
-	if errs := w.s.validateOffers(); len(errs) > 0 {
+	if errs := w.s.validateOffers(Backends{}); len(errs) > 0 {
 		return fmt.Errorf("worker: nothing left to offer after the backends' limits: %w", errs[0])
 	}
 	if w.s.Image != nil {

@@ -166,6 +166,6 @@ func (s *Settings) validate(b Backends) error {
 	if !serves && len(errs) == 0 {
 		errs = append(errs, errors.New("worker: settings: the worker serves nothing: give at least one offer and its backend"))
 	}
-	errs = append(errs, s.validateOffers()...)
+	errs = append(errs, s.validateOffers(b)...)
 	return errors.Join(errs...)
 }

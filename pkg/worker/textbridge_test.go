@@ -24,7 +24,17 @@ import (
 func TestTextBridgeServesTextJobs(t *testing.T) {
 	var mu sync.Mutex
 	var sent []map[string]any
-	llm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// A llama.cpp server as it answers: its model list, its properties, completions.
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/models", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"object":"list","data":[{"id":"tiny","object":"model","created":1764000000,"owned_by":"llamacpp"}]}`))
+	})
+	mux.HandleFunc("GET /props", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"default_generation_settings":{"n_ctx":4096},"total_slots":1,"model_path":"/models/tiny.gguf"}`))
+	})
+	mux.HandleFunc("POST /v1/completions", func(w http.ResponseWriter, r *http.Request) {
 		var body map[string]any
 		_ = json.NewDecoder(r.Body).Decode(&body)
 		mu.Lock()
@@ -32,7 +42,8 @@ func TestTextBridgeServesTextJobs(t *testing.T) {
 		mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"choices":[{"text":" and they lived happily ever after.","index":0}]}`))
-	}))
+	})
+	llm := httptest.NewServer(mux)
 	defer llm.Close()
 	backend, err := openai.New(openai.Config{BaseURL: llm.URL, Model: "tiny", MaxLength: 512, MaxContextLength: 4096})
 	require.NoError(t, err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 
 	"github.com/horde-go/horde/pkg/horde"
 	"github.com/horde-go/horde/pkg/params"
@@ -22,6 +23,10 @@ type Sources struct {
 	Stats ModelStatsSource
 	// TextModel is the model the text backend serves; empty means text_model.
 	TextModel string
+	// TextModelFromBackend says that the text backend names its model at start
+	// (worker.TextOfferLimiter): with neither TextModel nor text_model, the offer is left
+	// without a model for it to fill (branded_model still needs text_model).
+	TextModelFromBackend bool
 	// UserAlias is the account's alias (name#id, the username of find_user), needed only with
 	// branded_model.
 	UserAlias string
@@ -67,6 +72,10 @@ func (c *Config) Settings(ctx context.Context, src Sources) (worker.Settings, []
 			}
 			s.Image = &offer
 		case horde.KindText:
+			if src.TextModel == "" && strings.TrimSpace(c.TextModel) == "" && src.TextModelFromBackend && !c.BrandedModel {
+				s.Text = &worker.TextOffer{Name: c.NameFor(horde.KindText), MaxLength: c.MaxLength, MaxContextLength: c.MaxContextLength}
+				continue
+			}
 			offer, err := c.TextOffer(src.TextModel, src.UserAlias)
 			if err != nil {
 				errs = append(errs, err)

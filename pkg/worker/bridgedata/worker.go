@@ -63,7 +63,8 @@ func NewWorker(ctx context.Context, cfg *Config, b worker.Backends, o Options) (
 	if b.Alchemy != nil {
 		kinds = append(kinds, horde.KindAlchemy)
 	}
-	src := Sources{Kinds: kinds, Stats: c, Logger: o.Logger, ModelReference: o.ModelReference}
+	_, textNames := b.Text.(worker.TextOfferLimiter)
+	src := Sources{Kinds: kinds, Stats: c, Logger: o.Logger, ModelReference: o.ModelReference, TextModelFromBackend: textNames}
 	if b.Image != nil && src.ModelReference == nil {
 		if src.ModelReference, err = params.FetchImageModelReference(ctx, o.HTTPClient, ""); err != nil {
 			return nil, fmt.Errorf("bridgedata: fetching the image model reference: %w", err)

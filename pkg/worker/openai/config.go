@@ -47,10 +47,11 @@ func (f Flavour) valid() bool {
 
 // Defaults of [Config].
 const (
-	// DefaultMaxLength and DefaultMaxContextLength are the AI Horde bridge defaults of
-	// max_length and max_context_length.
+	// DefaultMaxLength is the AI Horde bridge default of max_length; DefaultMaxContextLength
+	// is the Horde's max_context_length for a request that names none (a smaller context would
+	// miss those requests). LimitTextOffer lowers it to the served model's.
 	DefaultMaxLength        = 80
-	DefaultMaxContextLength = 1024
+	DefaultMaxContextLength = 2048
 	// DefaultCharsPerToken is the characters-per-token ratio used to fit the prompt into the
 	// context without a tokenizer. English averages about 4 characters per token with
 	// current tokenizers; 3 leaves a margin for code, numbers and other languages.

@@ -119,7 +119,7 @@ func TestRequestJSON(t *testing.T) {
 			name: "top_k 0 vllm is -1",
 			cfg:  openai.Config{Flavour: openai.VLLM},
 			job:  worker.TextJob{Params: params.Text{Prompt: "p", TopK: params.Ptr(0)}},
-			want: `{"prompt":"p","max_tokens":80,"top_k":-1,"include_stop_str_in_output":true,"truncate_prompt_tokens":944}`,
+			want: `{"prompt":"p","max_tokens":80,"top_k":-1,"include_stop_str_in_output":true,"truncate_prompt_tokens":1968}`,
 		},
 		{
 			name: "top_k 0 llama.cpp is 0",
@@ -131,7 +131,7 @@ func TestRequestJSON(t *testing.T) {
 			name: "aphrodite dynatemp without temperature, floor 0",
 			cfg:  openai.Config{Flavour: openai.Aphrodite},
 			job:  worker.TextJob{Params: params.Text{Prompt: "p", DynamicTempRange: params.Ptr(2.0)}},
-			want: `{"prompt":"p","max_tokens":80,"include_stop_str_in_output":true,"truncate_prompt_tokens":944,
+			want: `{"prompt":"p","max_tokens":80,"include_stop_str_in_output":true,"truncate_prompt_tokens":1968,
 				"dynatemp_min":0,"dynatemp_max":3}`,
 		},
 		{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -24,6 +25,7 @@ type workerOpts struct {
 	image, text, alchemy string
 	modelRef             string
 	statusEvery          time.Duration
+	allowTestBackends    bool
 }
 
 func (a *app) workerCommand() *cobra.Command {
@@ -35,7 +37,9 @@ func (a *app) workerCommand() *cobra.Command {
 horde_url, worker names, models, forms, kai_url, …; AI_HORDE_API_KEY and AI_HORDE_URL override
 it, and so do --api-key and --url). Each kind of work is served by the backend chosen with the
 --*-backend flags: "openai" is an OpenAI-compatible text server at kai_url (llama.cpp, vLLM,
-KoboldCpp, …); "test" is horde-go's synthetic backends, for trying a worker without a GPU.
+KoboldCpp, …); "test" is horde-go's synthetic backends, for trying a worker without a GPU: they
+serve only a Horde on this machine or a horde-go simulator (a real Horde flags their instant
+results, and real people would receive them) unless --allow-test-backends is given.
 A status line shows jobs and kudos. Ctrl-C stops popping and drains the jobs in flight.`,
 		Example: `  horde worker --config bridgeData.yaml
   horde worker --config bridgeData.yaml --text-backend test --alchemy-backend test`,
@@ -48,6 +52,7 @@ A status line shows jobs and kudos. Ctrl-C stops popping and drains the jobs in 
 	f.StringVar(&o.text, "text-backend", "openai", "text backend: openai, test or none")
 	f.StringVar(&o.alchemy, "alchemy-backend", "none", "alchemy backend: none or test")
 	f.StringVar(&o.modelRef, "model-reference", "", "image model reference JSON file (default: fetched from upstream)")
+	f.BoolVar(&o.allowTestBackends, "allow-test-backends", false, "let the test backends serve a Horde that is neither on this machine nor a simulator")
 	f.DurationVar(&o.statusEvery, "status-interval", 0, "how often the status line is written (default 1s on a terminal, 30s otherwise)")
 	return cmd
 }
@@ -120,6 +125,13 @@ func (a *app) runWorker(cmd *cobra.Command, o *workerOpts) error {
 	b, err := o.backends(cfg)
 	if err != nil {
 		return err
+	}
+	if (o.image == "test" || o.text == "test" || o.alchemy == "test") && !o.allowTestBackends {
+		why, err := testBackendTarget(cmd.Context(), http.DefaultClient, cfg.HordeURL)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		a.logger().Info("worker: test backends allowed", "why", why)
 	}
 	opts := bridgedata.Options{Logger: a.logger()}
 	if a.agent != "" {

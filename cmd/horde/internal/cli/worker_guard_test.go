@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// stubHorde answers every request in memory with a heartbeat that names node: no request
+// leaves the process, whatever host the URL names.
+type stubHorde struct{ node string }
+
+func (s stubHorde) RoundTrip(r *http.Request) (*http.Response, error) {
+	h := http.Header{}
+	if s.node != "" {
+		h.Set("Horde-Node", s.node)
+	}
+	return &http.Response{StatusCode: http.StatusOK, Header: h, Body: io.NopCloser(strings.NewReader(`{"message":"OK"}`)), Request: r}, nil
+}
+
+func TestTestBackendTarget(t *testing.T) {
+	tests := []struct {
+		name, url, node string
+		allowed         bool
+		why             string
+	}{
+		{"localhost", "http://localhost:7001/api", "", true, "on this machine (localhost)"},
+		{"IPv4 loopback", "http://127.0.0.1:7001/api/", "", true, "on this machine (127.0.0.1)"},
+		{"another loopback address", "http://127.3.2.1/api", "", true, "on this machine"},
+		{"IPv6 loopback", "http://[::1]:7001/api", "", true, "on this machine (::1)"},
+		{"a simulator elsewhere", "https://sim.example/api", "hordetest:0:5.1.5", true, "a horde-go simulator"},
+		{"a real Horde", "https://horde.example/api", "aihorde-node:443:5.1.5", false, "neither on this machine nor a horde-go simulator"},
+		{"the public Horde", "https://aihorde.net/api", "", false, "Generation unreasonably fast"},
+		{"not a URL", "aihorde", "", false, "is not a URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hc := &http.Client{Transport: stubHorde{tt.node}}
+			why, err := testBackendTarget(t.Context(), hc, tt.url)
+			if tt.allowed {
+				require.NoError(t, err)
+				assert.Contains(t, why, tt.why)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.why)
+			if tt.url != "aihorde" {
+				assert.Contains(t, err.Error(), "--allow-test-backends", "the error says how to override")
+			}
+		})
+	}
+}
