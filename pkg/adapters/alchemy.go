@@ -59,8 +59,8 @@ func AlchemyFromRequest(req *gen.ModelInterrogationInputStable) (params.Alchemy,
 	return a, opts, nil
 }
 
-// AlchemyJob is one popped alchemy form.
-type AlchemyJob struct {
+// AlchemyPopForm is one popped alchemy form.
+type AlchemyPopForm struct {
 	// Op carries the form, its result id (the form id), payload and source.
 	Op params.AlchemyOp
 	// R2Upload is the presigned URL for an image result; "" for text
@@ -75,7 +75,7 @@ type AlchemyJob struct {
 type AlchemyPop struct {
 	// Jobs holds one job per form, in the API's order (not regrouped by
 	// kind as upstream did).
-	Jobs []AlchemyJob
+	Jobs []AlchemyPopForm
 	// Skipped counts the forms the worker could not take, by reason.
 	Skipped map[string]int
 }
@@ -88,7 +88,7 @@ type AlchemyPop struct {
 // jobs. Every form is kept, unknown ones included (Op.Kind tells what runs
 // it).
 func AlchemyFromPop(pop *gen.InterrogationPopPayload) AlchemyPop {
-	out := AlchemyPop{Jobs: make([]AlchemyJob, 0, len(pop.Forms))}
+	out := AlchemyPop{Jobs: make([]AlchemyPopForm, 0, len(pop.Forms))}
 	if s := pop.Skipped; s != nil {
 		out.Skipped = map[string]int{}
 		for k, v := range map[string]*int{"bridge_version": s.BridgeVersion, "untrusted": s.Untrusted, "worker_id": s.WorkerID} {
@@ -98,7 +98,7 @@ func AlchemyFromPop(pop *gen.InterrogationPopPayload) AlchemyPop {
 		}
 	}
 	for _, f := range pop.Forms {
-		job := AlchemyJob{
+		job := AlchemyPopForm{
 			Op: params.AlchemyOp{
 				ResultID: deref(f.ID),
 				Form:     params.AlchemyForm(deref(f.Form)),

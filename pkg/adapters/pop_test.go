@@ -151,7 +151,7 @@ func TestAlchemyPops(t *testing.T) {
 		got := adapters.AlchemyFromPop(&pop)
 		assert.Equal(t, map[string]int{"worker_id": 0, "untrusted": 0, "bridge_version": 0}, got.Skipped)
 		require.Len(t, got.Jobs, 1)
-		assert.Equal(t, adapters.AlchemyJob{
+		assert.Equal(t, adapters.AlchemyPopForm{
 			Op: params.AlchemyOp{
 				ResultID: "00000000-0000-0000-0000-000000000000",
 				Form:     params.FormCaption,
@@ -167,7 +167,7 @@ func TestAlchemyPops(t *testing.T) {
 		got := adapters.AlchemyFromPop(&pop)
 		assert.Equal(t, map[string]int{}, got.Skipped)
 		require.Len(t, got.Jobs, 1)
-		assert.Equal(t, adapters.AlchemyJob{Op: params.AlchemyOp{
+		assert.Equal(t, adapters.AlchemyPopForm{Op: params.AlchemyOp{
 			ResultID: "390fef35-20dd-4e04-9c94-314cffd73d65",
 			Form:     params.FormCaption,
 			Source:   params.ImageData{URL: "https://i.imgur.com/51t36oI.jpeg"},

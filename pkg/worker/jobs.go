@@ -18,6 +18,8 @@ import (
 // job is one popped job of any kind, from preparation to its submit bodies.
 type job interface {
 	kind() horde.Kind
+	// model is the job's model (the form's name for alchemy), for metrics.
+	model() string
 	id() string
 	popped() time.Time
 	ttl(def time.Duration) time.Duration
@@ -137,6 +139,7 @@ func newImageWork(pop *gen.GenerationPayloadStable, lookup adapters.BaselineLook
 }
 
 func (j *imageWork) kind() horde.Kind { return horde.KindImage }
+func (j *imageWork) model() string    { return j.job.Params.Model }
 
 // prepare downloads the source image, mask, remix images and control map given by URL. A
 // failed download does not fail the job: it is recorded (download_failed) and the job runs
@@ -270,6 +273,7 @@ func newTextWork(pop *gen.GenerationPayloadKobold) (*textWork, error) {
 }
 
 func (j *textWork) kind() horde.Kind                       { return horde.KindText }
+func (j *textWork) model() string                          { return j.job.Params.Model }
 func (j *textWork) prepare(context.Context, *Worker) error { return nil }
 
 func (j *textWork) execute(ctx context.Context, w *Worker) error {
@@ -325,7 +329,7 @@ func (j *textWork) submissions(w *Worker) []*submission {
 
 type alchemyWork struct {
 	base
-	job adapters.AlchemyJob
+	job adapters.AlchemyPopForm
 	out AlchemyOutput
 }
 
@@ -349,6 +353,7 @@ func newAlchemyWork(pop *gen.InterrogationPopPayload) ([]*alchemyWork, error) {
 }
 
 func (j *alchemyWork) kind() horde.Kind { return horde.KindAlchemy }
+func (j *alchemyWork) model() string    { return string(j.job.Op.Form) }
 
 func (j *alchemyWork) prepare(ctx context.Context, w *Worker) error {
 	if len(j.job.Faults) > 0 {

@@ -226,6 +226,7 @@ func (w *Worker) popOnce(ctx context.Context, kind horde.Kind, held int) (used i
 			return 0, 0
 		}
 		w.st.popErrors.Add(1)
+		w.observe(Event{Type: EventPopFailed, Kind: kind, Cause: popErrorCause(err)})
 		return 0, w.popErrorWait(ctx, kind, err)
 	}
 	if w.maintenance.Swap(false) {
@@ -233,6 +234,7 @@ func (w *Worker) popOnce(ctx context.Context, kind horde.Kind, held int) (used i
 	}
 	if len(popped) == 0 {
 		w.st.emptyPops.Add(1)
+		w.observe(Event{Type: EventEmptyPop, Kind: kind})
 		return 0, w.s.PopInterval
 	}
 	for i, j := range popped {
@@ -251,6 +253,22 @@ func (w *Worker) tryAcquireSlot() bool {
 	default:
 		return false
 	}
+}
+
+// popErrorCause classifies a failed pop for metrics.
+func popErrorCause(err error) string {
+	var apiErr *horde.APIError
+	switch {
+	case errors.Is(err, horde.ErrMaintenance):
+		return "maintenance"
+	case !errors.As(err, &apiErr):
+		return "network"
+	case apiErr.StatusCode == http.StatusTooManyRequests:
+		return "rate_limited"
+	case apiErr.StatusCode >= 500:
+		return "server"
+	}
+	return "refused"
 }
 
 // configErrorWait multiplies PopErrorInterval after a pop refused for the worker's
@@ -310,6 +328,7 @@ func (w *Worker) jobEnded(ok bool) {
 func (w *Worker) startJob(ctx context.Context, j job, handBack bool) {
 	w.st.popped.Add(1)
 	w.st.poppedByKind(j.kind()).Add(1)
+	w.observe(Event{Type: EventPopped, Kind: j.kind(), Model: j.model()})
 	w.jobs.Go(func() {
 		if !handBack {
 			defer w.releaseSlot()
@@ -338,18 +357,23 @@ func (w *Worker) handle(popCtx context.Context, j job, handBack bool) {
 		w.s.Logger.LogAttrs(jobCtx, slog.LevelWarn, "worker: job faulted",
 			slog.String("kind", string(j.kind())), slog.String("id", j.id()), slog.String("error", runErr.Error()))
 	}
+	end := Event{Type: EventJobDone, Kind: j.kind(), Model: j.model()}
 	switch res := w.submitJob(jobCtx, j); {
 	case runErr != nil || res == settledFailed:
 		w.st.faulted.Add(1)
 		w.jobEnded(false)
+		end.Type = EventJobFaulted
 	case res == settledGone:
 		// The Horde dropped the job (expired, or its request cancelled): not the worker's fault.
 		w.st.abandoned.Add(1)
 		w.jobEnded(true)
+		end.Type = EventJobAbandoned
 	default:
 		w.st.done.Add(1)
 		w.jobEnded(true)
 	}
+	end.Duration = time.Since(j.popped())
+	w.observe(end)
 	w.st.addDurations(j.generation().Durations())
 }
 
@@ -377,6 +401,11 @@ func (w *Worker) runJob(popCtx, jobCtx context.Context, j job, deadline time.Tim
 	if popCtx.Err() != nil {
 		return errShutdown
 	}
+	started := time.Now()
+	w.observe(Event{Type: EventBackendStarted, Kind: j.kind(), Model: j.model()})
+	defer func() {
+		w.observe(Event{Type: EventBackendFinished, Kind: j.kind(), Model: j.model(), Duration: time.Since(started)})
+	}()
 	done := make(chan error, 1)
 	go func() {
 		defer func() {

@@ -32,6 +32,9 @@ type Settings struct {
 
 	// Safety classifies generated images whose backend gave no verdict (see ImageOutput).
 	Safety SafetyChecker
+	// Observer receives the worker's events, for metrics and health (see
+	// pkg/worker/metrics).
+	Observer Observer
 
 	// Threads is how many jobs run at once (default 1).
 	Threads int

@@ -28,6 +28,7 @@ type submission struct {
 	upload    []byte
 	uploaded  bool
 	send      func(ctx context.Context) (float64, error)
+	kind      horde.Kind // for the observer
 }
 
 // outcome is how the Horde answered a submit.
@@ -96,6 +97,7 @@ func (w *Worker) submitJob(ctx context.Context, j job) settlement {
 	results := make([]settlement, len(subs))
 	var wg sync.WaitGroup
 	for i, s := range subs {
+		s.kind = j.kind()
 		wg.Go(func() { results[i] = w.deliver(ctx, j, s, expires) })
 	}
 	wg.Wait()
@@ -138,6 +140,7 @@ func (w *Worker) deliver(ctx context.Context, j job, s *submission, expires time
 			return settledFailed
 		}
 		w.st.submitRetries.Add(1)
+		w.observe(Event{Type: EventSubmitRetry, Kind: j.kind(), Model: j.model()})
 		wait := min(delay, 30*time.Second)
 		if attempt >= w.s.SubmitAttempts {
 			wait = w.s.ResubmitInterval
@@ -192,6 +195,7 @@ func (w *Worker) attempt(ctx context.Context, s *submission) error {
 	}
 	w.st.submitted.Add(1)
 	w.st.addKudos(rw)
+	w.observe(Event{Type: EventSubmitted, Kind: s.kind, Kudos: rw})
 	return nil
 }
 

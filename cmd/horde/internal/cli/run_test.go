@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -114,7 +117,8 @@ forms: [caption]
 	done := make(chan result, 1)
 	go func() {
 		// The environment's URL and key would override the file: none here.
-		done <- runWith(ctx, nil, "", &stdout, &stderr, "worker", "--config", path, "--text-backend", "test", "--alchemy-backend", "test")
+		done <- runWith(ctx, nil, "", &stdout, &stderr, "worker", "--config", path, "--text-backend", "test", "--alchemy-backend", "test",
+			"--metrics-addr", "127.0.0.1:0")
 	}()
 
 	// A client's text request is served by the worker: GenerateText returns when it is done;
@@ -126,6 +130,26 @@ forms: [caption]
 	require.NoError(t, err, "stderr: %s", stderr.String())
 	require.Len(t, res.Texts, 1)
 	assert.Equal(t, "cli-scribe", res.Texts[0].WorkerName)
+
+	// The metrics endpoint, scraped while the worker runs.
+	m := regexp.MustCompile(`metrics on (http://\S+/metrics)`).FindStringSubmatch(stderr.String())
+	require.NotNil(t, m, "stderr: %s", stderr.String())
+	// The requester can see the text a moment before the worker counts its job settled.
+	want := `horde_worker_jobs_total{kind="text",model="koboldcpp/tiny",state="done"} 1`
+	var scraped []byte
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(string(scraped), want); {
+		require.True(t, time.Now().Before(deadline), "metrics: %s", scraped)
+		resp, err := http.Get(m[1])
+		require.NoError(t, err)
+		scraped, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		time.Sleep(5 * time.Millisecond) // polling with a deadline
+	}
+	resp, err := http.Get(strings.Replace(m[1], "/metrics", "/healthz", 1))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
 
 	cancel()
 	r := <-done

@@ -26,6 +26,7 @@ type workerOpts struct {
 	modelRef             string
 	statusEvery          time.Duration
 	allowTestBackends    bool
+	metricsAddr          string
 }
 
 func (a *app) workerCommand() *cobra.Command {
@@ -52,6 +53,7 @@ A status line shows jobs and kudos. Ctrl-C stops popping and drains the jobs in 
 	f.StringVar(&o.text, "text-backend", "openai", "text backend: openai, test or none")
 	f.StringVar(&o.alchemy, "alchemy-backend", "none", "alchemy backend: none or test")
 	f.StringVar(&o.modelRef, "model-reference", "", "image model reference JSON file (default: fetched from upstream)")
+	f.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics (/metrics) and health (/healthz) at this address, such as 127.0.0.1:9099")
 	f.BoolVar(&o.allowTestBackends, "allow-test-backends", false, "let the test backends serve a Horde that is neither on this machine nor a simulator")
 	f.DurationVar(&o.statusEvery, "status-interval", 0, "how often the status line is written (default 1s on a terminal, 30s otherwise)")
 	return cmd
@@ -155,6 +157,13 @@ func (a *app) runWorker(cmd *cobra.Command, o *workerOpts) error {
 		}
 	}
 	ctx := cmd.Context()
+	if o.metricsAddr != "" {
+		stop, err := a.serveMetrics(o.metricsAddr, cfg.MaxThreads, &opts)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	w, err := bridgedata.NewWorker(ctx, cfg, b, opts)
 	if err != nil {
 		return err
