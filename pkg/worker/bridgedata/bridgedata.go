@@ -134,6 +134,15 @@ type Config struct {
 	// post-processor). Default caption, nsfw, interrogation and every post-processor.
 	Forms []params.AlchemyForm
 
+	// ComfyUIURL is the ComfyUI server of the comfyui image backend (comfyui_url, a horde-go
+	// key). Default http://127.0.0.1:8188.
+	ComfyUIURL string
+	// ComfyUIModelFiles maps Horde model names to ComfyUI checkpoint files
+	// (comfyui_model_files, a horde-go key).
+	ComfyUIModelFiles map[string]string
+	// ComfyUIImageTimeout bounds one image on ComfyUI (comfyui_image_timeout, seconds, a
+	// horde-go key; 0: the backend's default).
+	ComfyUIImageTimeout time.Duration
 	// TextBackendURL is the text backend's base URL (kai_url). Default http://localhost:5000.
 	TextBackendURL string
 	// TextModel is the model to advertise and request (text_model, a horde-go key); empty means
@@ -195,6 +204,7 @@ func Default() *Config {
 		MaxModelsToDownload:   10,
 		NumberOfDynamicModels: 1,
 		TextBackendURL:        "http://localhost:5000",
+		ComfyUIURL:            "http://127.0.0.1:8188",
 		MaxLength:             80,
 		MaxContextLength:      2048, // the Horde gives a request that names none 2048, and offers it only to workers with as much
 		ModelsFolder:          "./",

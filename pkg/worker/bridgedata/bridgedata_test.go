@@ -110,6 +110,7 @@ func TestLoadConfigFull(t *testing.T) {
 		NumberOfDynamicModels: 2,
 		Forms:                 []params.AlchemyForm{params.FormCaption, params.FormNSFW, "RealESRGAN_x4plus", "strip_background"},
 		TextBackendURL:        "http://127.0.0.1:8080",
+		ComfyUIURL:            "http://127.0.0.1:8188",
 		TextModel:             "koboldcpp/Llama-3-8B",
 		MaxLength:             512,
 		MaxContextLength:      8192,
@@ -490,4 +491,27 @@ func TestLogWarnings(t *testing.T) {
 	assert.Equal(t, 2, strings.Count(out, "\n"))
 	assert.Contains(t, out, "key=max_treads")
 	assert.Contains(t, out, "level=WARN")
+}
+
+func TestComfyUIKeys(t *testing.T) {
+	c, warns, err := Parse([]byte(`
+api_key: owner-key-0123456789
+comfyui_url: "http://10.0.0.5:8188/"
+comfyui_image_timeout: 120
+comfyui_model_files:
+  "AlbedoBase XL (SDXL)": albedobaseXL_v21.safetensors
+  Deliberate: deliberate_v3.safetensors
+`))
+	require.NoError(t, err)
+	assert.Empty(t, warns)
+	assert.Equal(t, "http://10.0.0.5:8188", c.ComfyUIURL)
+	assert.Equal(t, 2*time.Minute, c.ComfyUIImageTimeout)
+	assert.Equal(t, map[string]string{"AlbedoBase XL (SDXL)": "albedobaseXL_v21.safetensors", "Deliberate": "deliberate_v3.safetensors"}, c.ComfyUIModelFiles)
+	assert.Equal(t, "http://127.0.0.1:8188", Default().ComfyUIURL)
+
+	_, _, err = Parse([]byte("comfyui_model_files: [a, b]\ncomfyui_image_timeout: -1\ncomfyui_url: ftp://x\n"))
+	require.Error(t, err)
+	for _, key := range []string{"comfyui_model_files", "comfyui_image_timeout", "comfyui_url"} {
+		assert.ErrorContains(t, err, key)
+	}
 }

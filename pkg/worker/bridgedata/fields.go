@@ -288,7 +288,7 @@ func cfgNormaliseURL(key, s string) (string, *FieldError) {
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return "", &FieldError{Key: key, Value: fmt.Sprintf("%q", s), Rule: "must not carry a query, fragment or user info"}
 	}
-	if key == "kai_url" {
+	if key == "kai_url" || key == "comfyui_url" { // backends: the URL as given
 		return strings.TrimRight(u.String(), "/"), nil
 	}
 	if u.Path == "" || u.Path == "/" {
@@ -533,6 +533,19 @@ func cfgFieldTable() []cfgField {
 		}},
 
 		strField([]string{"kai_url"}, func(c *Config) *string { return &c.TextBackendURL }, cfgNormaliseURL),
+		strField([]string{"comfyui_url"}, func(c *Config) *string { return &c.ComfyUIURL }, cfgNormaliseURL),
+		{keys: []string{"comfyui_model_files"}, decode: cfgDecodeModelFiles},
+		{keys: []string{"comfyui_image_timeout"}, decode: func(c *Config, key string, n *yaml.Node, _ *[]Warning) *FieldError {
+			var v int
+			if e := cfgScalar(key, "a number of seconds", n, &v); e != nil {
+				return e
+			}
+			if v < 0 || v > 86400 {
+				return &FieldError{Key: key, Value: fmt.Sprint(v), Rule: "must be between 0 and 86400 seconds"}
+			}
+			c.ComfyUIImageTimeout = time.Duration(v) * time.Second
+			return nil
+		}},
 		strField([]string{"text_model"}, func(c *Config) *string { return &c.TextModel }, nil),
 		intField([]string{"max_length"}, func(c *Config) *int { return &c.MaxLength }, 1, cfgMaxTokens),
 		intField([]string{"max_context_length"}, func(c *Config) *int { return &c.MaxContextLength }, 1, cfgMaxTokens),
@@ -546,4 +559,22 @@ func cfgFieldTable() []cfgField {
 		strField([]string{"ram_to_leave_free"}, func(c *Config) *string { return &c.RAMToLeaveFree }, cfgCheckLeaveFree),
 		strField([]string{"vram_to_leave_free"}, func(c *Config) *string { return &c.VRAMToLeaveFree }, cfgCheckLeaveFree),
 	}
+}
+
+// cfgDecodeModelFiles reads comfyui_model_files: a map of Horde model names to checkpoint files.
+func cfgDecodeModelFiles(c *Config, key string, n *yaml.Node, _ *[]Warning) *FieldError {
+	n = cfgResolve(n)
+	if n.Kind != yaml.MappingNode {
+		return &FieldError{Key: key, Value: cfgDescribe(n), Rule: "must be a map of model names to checkpoint files"}
+	}
+	out := map[string]string{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := cfgResolve(n.Content[i]), cfgResolve(n.Content[i+1])
+		if k.Kind != yaml.ScalarNode || v.Kind != yaml.ScalarNode || strings.TrimSpace(k.Value) == "" || strings.TrimSpace(v.Value) == "" {
+			return &FieldError{Key: key + "." + k.Value, Value: cfgDescribe(v), Rule: "must map a model name to a file name"}
+		}
+		out[strings.TrimSpace(k.Value)] = strings.TrimSpace(v.Value)
+	}
+	c.ComfyUIModelFiles = out
+	return nil
 }

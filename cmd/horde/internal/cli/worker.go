@@ -27,6 +27,8 @@ type workerOpts struct {
 	statusEvery          time.Duration
 	allowTestBackends    bool
 	metricsAddr          string
+	comfyURL             string
+	allowUnchecked       bool
 }
 
 func (a *app) workerCommand() *cobra.Command {
@@ -49,7 +51,9 @@ A status line shows jobs and kudos. Ctrl-C stops popping and drains the jobs in 
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.config, "config", "c", "", "the bridge YAML file (required)")
-	f.StringVar(&o.image, "image-backend", "none", "image backend: none or test")
+	f.StringVar(&o.image, "image-backend", "none", "image backend: none, comfyui or test")
+	f.StringVar(&o.comfyURL, "comfyui-url", "", "the ComfyUI server of the comfyui image backend (default: comfyui_url, else http://127.0.0.1:8188)")
+	f.BoolVar(&o.allowUnchecked, "allow-unchecked-images", false, "serve images with no safety checker: jobs that need an NSFW verdict are then faulted")
 	f.StringVar(&o.text, "text-backend", "openai", "text backend: openai, test or none")
 	f.StringVar(&o.alchemy, "alchemy-backend", "none", "alchemy backend: none or test")
 	f.StringVar(&o.modelRef, "model-reference", "", "image model reference JSON file (default: fetched from upstream)")
@@ -65,8 +69,14 @@ func (o *workerOpts) backends(cfg *bridgedata.Config) (worker.Backends, error) {
 	case "none":
 	case "test":
 		b.Image = &testbackend.Image{}
+	case "comfyui":
+		be, err := o.comfyBackend(cfg)
+		if err != nil {
+			return b, err
+		}
+		b.Image = be
 	default:
-		return b, usagef("--image-backend must be none or test, not %q", o.image)
+		return b, usagef("--image-backend must be none, comfyui or test, not %q", o.image)
 	}
 	switch o.text {
 	case "none":
@@ -101,7 +111,7 @@ func (a *app) runWorker(cmd *cobra.Command, o *workerOpts) error {
 	}
 	// Check the backend names before reading the file: they are usage errors.
 	for _, c := range []struct{ flag, val, allowed string }{
-		{"--image-backend", o.image, "none test"}, {"--text-backend", o.text, "openai test none"}, {"--alchemy-backend", o.alchemy, "none test"},
+		{"--image-backend", o.image, "none comfyui test"}, {"--text-backend", o.text, "openai test none"}, {"--alchemy-backend", o.alchemy, "none test"},
 	} {
 		if !slices.Contains(strings.Fields(c.allowed), c.val) {
 			return usagef("%s must be one of %s, not %q", c.flag, strings.Join(strings.Fields(c.allowed), ", "), c.val)

@@ -3,6 +3,8 @@ package cli
 import (
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -53,4 +55,13 @@ func TestTestBackendTarget(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestComfyUIBackendNeedsSafetyDecision(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bridgeData.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("api_key: owner-key-0123456789\nhorde_url: http://127.0.0.1:9/api\n"), 0o644))
+	var stdout, stderr syncBuffer
+	r := runWith(t.Context(), nil, "", &stdout, &stderr, "worker", "--config", path, "--image-backend", "comfyui", "--text-backend", "none")
+	assert.Equal(t, ExitUsage, r.code)
+	assert.Contains(t, r.stderr, "--allow-unchecked-images")
 }

