@@ -70,10 +70,10 @@ type Backend struct {
 	client *Client
 	log    *slog.Logger
 
-	mu     sync.Mutex
-	oi     ObjectInfo
-	ckpts  map[string]string // Horde model → checkpoint file, of the files ComfyUI has
-	seq    int
+	mu    sync.Mutex
+	oi    ObjectInfo
+	ckpts map[string]string // Horde model → checkpoint file, of the files ComfyUI has
+	seq   int
 }
 
 var (
