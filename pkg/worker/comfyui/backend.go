@@ -250,13 +250,9 @@ func (b *Backend) run(ctx context.Context, oi ObjectInfo, r request) ([]byte, []
 	}
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.ImageTimeout)
 	defer cancel()
-	id, err := b.client.Queue(ctx, g)
+	id, h, err := b.client.Execute(ctx, g, nil)
 	if err != nil {
-		return nil, nil, err
-	}
-	h, err := b.client.Wait(ctx, id, nil)
-	if err != nil {
-		if ctx.Err() != nil {
+		if id != "" && ctx.Err() != nil {
 			// The job was cancelled or ran out of time: stop ComfyUI's work on it.
 			ictx, icancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer icancel()

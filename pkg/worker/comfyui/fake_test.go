@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 )
@@ -38,7 +39,8 @@ type fakeComfy struct {
 	hold        chan struct{}
 	interrupted []string
 	deleted     []string
-	noSocket    bool // refuse /ws, so that clients fall back to /history
+	noSocket    bool          // refuse /ws, so that clients fall back to /history
+	genTime     time.Duration // how long a run takes, as a GPU would
 	seq         int
 }
 
@@ -56,6 +58,9 @@ func withoutNode(class string) fakeOption { return func(f *fakeComfy) { delete(f
 func failingAt(class string) fakeOption   { return func(f *fakeComfy) { f.failClass = class } }
 func holding() fakeOption                 { return func(f *fakeComfy) { f.hold = make(chan struct{}) } }
 func withoutSocket() fakeOption           { return func(f *fakeComfy) { f.noSocket = true } }
+
+// generatingFor makes every run take d, as a GPU would.
+func generatingFor(d time.Duration) fakeOption { return func(f *fakeComfy) { f.genTime = d } }
 
 // loadObjectInfo reads the recorded /object_info.
 func loadObjectInfo(t testing.TB) ObjectInfo {
@@ -195,6 +200,9 @@ func (f *fakeComfy) execute(id, client string, g Graph, hold chan struct{}) {
 	if hold != nil {
 		<-hold
 	}
+	if f.genTime > 0 {
+		time.Sleep(f.genTime) // the simulated GPU's work, not a wait for state
+	}
 	f.mu.Lock()
 	interrupted := containsStr(f.interrupted, id) || len(f.interrupted) > 0 && f.interrupted[len(f.interrupted)-1] == "*"
 	f.mu.Unlock()
@@ -233,8 +241,10 @@ func (f *fakeComfy) execute(id, client string, g Graph, hold chan struct{}) {
 	f.mu.Unlock()
 	out := map[string]any{saveID: map[string]any{"images": []map[string]any{{"filename": name, "subfolder": "", "type": "output"}}}}
 	send("executed", map[string]any{"node": saveID, "display_node": saveID, "output": out[saveID]})
+	// As ComfyUI does: success first, then the history is stored, then "executing" for no node.
 	send("execution_success", map[string]any{"timestamp": 2})
 	f.finish(id, out, []any{"execution_success", map[string]any{"prompt_id": id}})
+	send("executing", map[string]any{"node": nil})
 }
 
 func (f *fakeComfy) finish(id string, outputs map[string]any, last []any) {

@@ -110,7 +110,7 @@ func New(o Options) (*Metrics, error) {
 	m.retries = counter("submit_retries_total", "Submits that failed and were tried again.", "kind")
 	m.kudos = counter("kudos_earned_total", "Kudos the Horde granted for accepted results.", "kind")
 	ratio := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "horde", Subsystem: "worker", Name: "backend_busy_ratio",
-		Help: "Share of the time since start that the backends were running jobs, over Threads."}, m.busyRatio)
+		Help: "Share of the time since start that the backends were running jobs, over Threads."}, m.BusyRatio)
 	for _, c := range []prometheus.Collector{m.jobs, m.inFlight, m.duration, m.busySeconds, m.pops, m.popErrors,
 		m.lastPop, m.retries, m.kudos, ratio} {
 		if err := o.Registry.Register(c); err != nil {
@@ -182,7 +182,9 @@ func (m *Metrics) integrate(now time.Time) {
 	}
 }
 
-func (m *Metrics) busyRatio() float64 {
+// BusyRatio is the share of the time since New that the backends spent running jobs, over
+// Threads: 1 means every thread was busy all the time.
+func (m *Metrics) BusyRatio() float64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.integrate(m.opts.Now())
