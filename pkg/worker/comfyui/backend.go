@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -70,10 +71,12 @@ type Backend struct {
 	client *Client
 	log    *slog.Logger
 
-	mu    sync.Mutex
-	oi    ObjectInfo
-	ckpts map[string]string // Horde model → checkpoint file, of the files ComfyUI has
-	seq   int
+	mu         sync.Mutex
+	oi         ObjectInfo
+	ckpts      map[string]string // Horde model → checkpoint file, of the files ComfyUI has
+	flags      params.WorkerFeatureFlags
+	embeddings []string
+	seq        int
 }
 
 var (
@@ -148,11 +151,48 @@ func (b *Backend) LimitImageOffer(ctx context.Context, o *worker.ImageOffer) ([]
 	if !oi.Has("LoraLoader") || len(oi.Choices("LoraLoader", "lora_name")) == 0 {
 		drop(&o.AllowLoRA, "LoRAs dropped: ComfyUI has no LoraLoader or no LoRA file")
 	}
+	embeddings, _ := b.client.Embeddings(ctx) // an older ComfyUI without the route has none
+	flags := params.WorkerFeatureFlags{
+		Kinds: []string{"image"},
+		// One KSampler graph serves these; Stable Cascade and Flux need graphs of their own.
+		Baselines: []params.Baseline{params.BaselineSD1, params.BaselineSD2_512, params.BaselineSD2_768, params.BaselineSDXL},
+		ClipSkip:  oi.Has("CLIPSetLastLayer"),
+		HiresFix:  oi.Has("LatentUpscale"),
+		LoRAs:     o.AllowLoRA,
+		TIs:       len(embeddings) > 0,
+		MaxPixels: o.MaxPixels,
+	}
+	for s := range samplerNames {
+		if n, err := samplerName(oi, s); err == nil && n != "" {
+			flags.Samplers = append(flags.Samplers, s)
+		}
+	}
+	for _, s := range oi.Choices("KSampler", "scheduler") {
+		flags.Schedulers = append(flags.Schedulers, params.Scheduler(s))
+	}
+	if o.AllowImg2Img {
+		flags.SourceProcessing = append(flags.SourceProcessing, params.SourceImg2Img)
+	}
+	if o.AllowPainting {
+		flags.SourceProcessing = append(flags.SourceProcessing, params.SourceInpainting, params.SourceOutpainting)
+	}
+	if ref := b.cfg.ModelReference; ref != nil {
+		kept := o.Models[:0:0]
+		for _, m := range o.Models {
+			if rec, ok := ref.Get(m); ok && rec.Baseline != "" && !slices.Contains(flags.Baselines, rec.Baseline) {
+				notes = append(notes, fmt.Sprintf("model %q dropped: its baseline %s needs a graph this backend does not build yet", m, rec.Baseline))
+				delete(ckpts, m)
+				continue
+			}
+			kept = append(kept, m)
+		}
+		o.Models = kept
+	}
 	drop(&o.AllowControlNet, "ControlNet dropped: the ComfyUI backend does not map it yet")
 	drop(&o.AllowSDXLControlNet, "SDXL ControlNet dropped: the ComfyUI backend does not map it yet")
 	drop(&o.AllowPostProcessing, "post-processing dropped: the ComfyUI backend does not map it yet")
 	b.mu.Lock()
-	b.oi, b.ckpts = oi, ckpts
+	b.oi, b.ckpts, b.flags, b.embeddings = oi, ckpts, flags, embeddings
 	b.mu.Unlock()
 	return notes, nil
 }
@@ -175,48 +215,30 @@ func (b *Backend) checkpointFor(model string, files []string) string {
 	return matchFile(files, model)
 }
 
-// unsupported says what of a job this backend cannot run, or "".
-func unsupported(img *params.Image) string {
-	switch {
-	case img.ControlNet != nil:
-		return "ControlNet"
-	case img.HiresFix != nil:
-		return "hires fix"
-	case len(img.PostProcessing) > 0:
-		return "post-processing"
-	case len(img.TIs) > 0:
-		return "textual inversions"
-	case img.Tiling != nil && *img.Tiling:
-		return "tiling"
-	case len(img.Remix) > 0:
-		return "remix"
-	case img.Workflow != nil:
-		return "custom workflows"
-	case img.Transparent != nil && *img.Transparent:
-		return "transparent images"
-	}
-	return ""
-}
-
 // GenerateImages runs one job: one ComfyUI prompt per image, seeds seed, seed+variation, …
 // (the Horde's seed_variation), each image re-encoded to lossless WebP.
 func (b *Backend) GenerateImages(ctx context.Context, job *worker.ImageJob) ([]worker.ImageOutput, error) {
 	img := &job.Params
-	if what := unsupported(img); what != "" {
-		return nil, fmt.Errorf("comfyui: this backend does not run %s", what)
-	}
 	b.mu.Lock()
-	oi, ckpt := b.oi, b.ckpts[img.Model]
+	oi, ckpt, flags, embeddings := b.oi, b.ckpts[img.Model], b.flags, b.embeddings
 	b.seq++
 	prefix := fmt.Sprintf("horde-go-%s-%d", job.ID, b.seq)
 	b.mu.Unlock()
 	if oi == nil {
 		return nil, errors.New("comfyui: the backend was not started (LimitImageOffer reads the server first)")
 	}
+	// A job the backend cannot run is refused before anything is queued, with every reason.
+	if ok, reasons := flags.Supports(img.FeatureFlags()); !ok {
+		msgs := make([]string, len(reasons))
+		for i, r := range reasons {
+			msgs[i] = r.String()
+		}
+		return nil, fmt.Errorf("comfyui: this backend cannot run the job: %s", strings.Join(msgs, "; "))
+	}
 	if ckpt == "" {
 		return nil, fmt.Errorf("comfyui: model %q is not served by this ComfyUI", img.Model)
 	}
-	r := request{img: img, checkpoint: ckpt, prefix: prefix}
+	r := request{img: img, checkpoint: ckpt, prefix: prefix, embeddings: embeddings}
 	if img.Source != nil && len(img.Source.Image.Data) > 0 {
 		var err error
 		if r.source, err = b.client.Upload(ctx, prefix+"-source.png", img.Source.Image.Data); err != nil {

@@ -25,7 +25,7 @@ func startedBackend(t *testing.T, f *fakeComfy, cfg Config) *Backend {
 	cfg.URL = f.srv.URL
 	b, err := New(cfg)
 	require.NoError(t, err)
-	o := &worker.ImageOffer{Models: []string{"stable_diffusion"}, AllowImg2Img: true, AllowPainting: true}
+	o := &worker.ImageOffer{Models: []string{"stable_diffusion"}, AllowImg2Img: true, AllowPainting: true, MaxPixels: 1024 * 1024}
 	_, err = b.LimitImageOffer(t.Context(), o)
 	require.NoError(t, err)
 	return b
@@ -95,9 +95,11 @@ func TestGenerateImagesRefusesWhatItCannotRun(t *testing.T) {
 		img  params.Image
 		want string
 	}{
-		{"controlnet", params.Image{Model: "stable_diffusion", ControlNet: &params.ControlNet{Type: "canny"}}, "ControlNet"},
-		{"post-processing", params.Image{Model: "stable_diffusion", PostProcessing: []params.PostProcessor{"GFPGAN"}}, "post-processing"},
-		{"hires fix", params.Image{Model: "stable_diffusion", HiresFix: &params.HiresFix{}}, "hires fix"},
+		{"controlnet", params.Image{Model: "stable_diffusion", ControlNet: &params.ControlNet{Type: "canny"}}, `control type "canny" not offered`},
+		{"post-processing", params.Image{Model: "stable_diffusion", PostProcessing: []params.PostProcessor{"GFPGAN"}}, `post-processor "GFPGAN" not offered`},
+		{"tiling", params.Image{Model: "stable_diffusion", Tiling: new(true)}, "tiling"},
+		{"a baseline without its graph", params.Image{Model: "stable_diffusion", Baseline: params.BaselineFluxDev}, `baseline "flux_dev"`},
+		{"too large", params.Image{Model: "stable_diffusion", Width: new(2048), Height: new(2048)}, "max_pixels"},
 		{"unknown model", params.Image{Model: "Deliberate"}, `model "Deliberate" is not served`},
 	}
 	for _, tt := range tests {

@@ -252,6 +252,19 @@ func (c *Client) Interrupt(ctx context.Context, queued ...string) error {
 	return errors.Join(errs...)
 }
 
+// Embeddings lists the textual inversions ComfyUI has (GET /embeddings).
+func (c *Client) Embeddings(ctx context.Context) ([]string, error) {
+	data, status, err := c.do(ctx, http.MethodGet, "/embeddings", "", nil)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	if status != http.StatusOK || json.Unmarshal(data, &names) != nil {
+		return nil, fmt.Errorf("comfyui: GET /embeddings: %d: %s", status, excerpt(data))
+	}
+	return names, nil
+}
+
 // ObjectInfo reads GET /object_info.
 func (c *Client) ObjectInfo(ctx context.Context) (ObjectInfo, error) {
 	data, status, err := c.do(ctx, http.MethodGet, "/object_info", "", nil)

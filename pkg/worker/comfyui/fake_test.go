@@ -41,6 +41,7 @@ type fakeComfy struct {
 	deleted     []string
 	noSocket    bool          // refuse /ws, so that clients fall back to /history
 	genTime     time.Duration // how long a run takes, as a GPU would
+	embeddings  []string
 	seq         int
 }
 
@@ -52,6 +53,10 @@ func withFiles(ckpts, loras []string) fakeOption {
 		f.setChoices("CheckpointLoaderSimple", "ckpt_name", ckpts)
 		f.setChoices("LoraLoader", "lora_name", loras)
 	}
+}
+
+func withEmbeddings(names ...string) fakeOption {
+	return func(f *fakeComfy) { f.embeddings = names }
 }
 
 func withoutNode(class string) fakeOption { return func(f *fakeComfy) { delete(f.oi, class) } }
@@ -91,6 +96,7 @@ func newFakeComfy(t testing.TB, opts ...fakeOption) *fakeComfy {
 	mux.HandleFunc("POST /interrupt", f.interrupt)
 	mux.HandleFunc("POST /queue", f.queue)
 	mux.HandleFunc("GET /ws", f.ws)
+	mux.HandleFunc("GET /embeddings", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, f.embeddings) })
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(func() {
 		f.release()

@@ -99,10 +99,53 @@ func TestGraphs(t *testing.T) {
 				assert.Equal(t, []worker.Metadata{{Type: "lora", Value: "download_failed", Ref: "123456"}}, notes)
 			}},
 	}
+	hires := params.Image{Prompt: "p", Baseline: params.BaselineSD1, Width: new(1024), Height: new(768), HiresFix: &params.HiresFix{}}
+	require.True(t, params.ComputeHiresFix(&hires))
+	tests = append(tests, struct {
+		name   string
+		img    params.Image
+		source string
+		mask   string
+		check  func(t *testing.T, g Graph, notes []worker.Metadata)
+	}{"hires fix: two passes", hires, "", "", func(t *testing.T, g Graph, _ []worker.Metadata) {
+		_, lat, _ := g.nodeOf("EmptyLatentImage")
+		assert.Equal(t, hires.HiresFix.FirstPass.Width, lat.Inputs["width"], "the first pass at the native size")
+		assert.Less(t, lat.Inputs["width"].(int), 1024)
+		_, up, ok := g.nodeOf("LatentUpscale")
+		require.True(t, ok)
+		assert.Equal(t, 1024, up.Inputs["width"])
+		assert.Equal(t, 768, up.Inputs["height"])
+		var passes []Node
+		for _, id := range g.ids() {
+			if g[id].ClassType == "KSampler" {
+				passes = append(passes, g[id])
+			}
+		}
+		require.Len(t, passes, 2)
+		assert.Equal(t, hires.HiresFix.SecondPass.Steps, passes[1].Inputs["steps"])
+		assert.Equal(t, hires.HiresFix.SecondPass.DenoisingStrength, passes[1].Inputs["denoise"])
+	}}, struct {
+		name   string
+		img    params.Image
+		source string
+		mask   string
+		check  func(t *testing.T, g Graph, notes []worker.Metadata)
+	}{"textual inversions injected, a missing one reported", params.Image{Prompt: "a cat", NegativePrompt: "ugly", TIs: []params.TI{
+		{Name: "EasyNegative", Inject: params.TIInjectNegative, Strength: new(0.8)}, {Name: "style-x", Inject: params.TIInjectPositive},
+		{Name: "missing-ti", Inject: params.TIInjectPositive}}}, "", "", func(t *testing.T, g Graph, notes []worker.Metadata) {
+		var texts []string
+		for _, id := range g.ids() {
+			if g[id].ClassType == "CLIPTextEncode" {
+				texts = append(texts, g[id].Inputs["text"].(string))
+			}
+		}
+		assert.Equal(t, []string{"(embedding:style-x:1), a cat", "(embedding:EasyNegative:0.8), ugly"}, texts)
+		assert.Equal(t, []worker.Metadata{{Type: "ti", Value: "download_failed", Ref: "missing-ti"}}, notes)
+	}})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g, notes, err := buildGraph(oi, request{img: &tt.img, seed: 42, checkpoint: "tiny_sd15.safetensors",
-				source: tt.source, mask: tt.mask, prefix: "t"})
+				source: tt.source, mask: tt.mask, prefix: "t", embeddings: []string{"EasyNegative.safetensors", "style-x.pt"}})
 			require.NoError(t, err)
 			require.NoError(t, oi.Validate(g), "%s", g)
 			tt.check(t, g, notes)

@@ -38,9 +38,10 @@ type request struct {
 	img        *params.Image
 	seed       uint64
 	checkpoint string
-	source     string // uploaded file name, "" for txt2img
-	mask       string // uploaded mask, "" to use the source's alpha
-	prefix     string // SaveImage filename_prefix
+	source     string   // uploaded file name, "" for txt2img
+	mask       string   // uploaded mask, "" to use the source's alpha
+	prefix     string   // SaveImage filename_prefix
+	embeddings []string // the server's embeddings (GET /embeddings), for textual inversions
 }
 
 // buildGraph turns one image into a ComfyUI graph, and returns the notes to report with the
@@ -78,9 +79,33 @@ func buildGraph(oi ObjectInfo, r request) (Graph, []worker.Metadata, error) {
 		id := b.add("CLIPSetLastLayer", map[string]any{"clip": clip, "stop_at_clip_layer": skip})
 		clip = out(id, 0)
 	}
-	pos := b.add("CLIPTextEncode", map[string]any{"text": img.Prompt, "clip": clip})
-	neg := b.add("CLIPTextEncode", map[string]any{"text": img.NegativePrompt, "clip": clip})
+	prompt, negative := img.Prompt, img.NegativePrompt
+	for _, ti := range img.TIs {
+		name := matchFile(r.embeddings, ti.Name)
+		if name == "" {
+			notes = append(notes, worker.Metadata{Type: "ti", Value: "download_failed", Ref: ti.Name})
+			continue
+		}
+		// ComfyUI's prompt syntax for an embedding, weighted: (embedding:name:strength).
+		tok := fmt.Sprintf("(embedding:%s:%g)", strings.TrimSuffix(name, path.Ext(name)), deref(ti.Strength, 1))
+		switch ti.Inject {
+		case params.TIInjectPositive:
+			prompt = tok + ", " + prompt
+		case params.TIInjectNegative:
+			negative = tok + ", " + negative
+		}
+	}
+	pos := b.add("CLIPTextEncode", map[string]any{"text": prompt, "clip": clip})
+	neg := b.add("CLIPTextEncode", map[string]any{"text": negative, "clip": clip})
 	w, h := derefInt(img.Width, defaultSize), derefInt(img.Height, defaultSize)
+	steps := derefInt(img.Steps, defaultSteps)
+	// The hires fix: a first pass at the baseline's native size, the latent upscaled to the
+	// requested size, a second pass (params.ComputeHiresFix chose both, as the Horde does).
+	var hires *params.HiresFix
+	if img.HiresFix != nil && img.HiresFix.FirstPass != nil && img.HiresFix.SecondPass != nil {
+		hires = img.HiresFix
+		w, h, steps = hires.FirstPass.Width, hires.FirstPass.Height, hires.FirstPass.Steps
+	}
 	var latent Link
 	denoise := 1.0
 	switch {
@@ -100,9 +125,20 @@ func buildGraph(oi ObjectInfo, r request) (Graph, []worker.Metadata, error) {
 		pixels := scaled(b, out(src, 0), w, h)
 		latent = out(b.add("VAEEncodeForInpaint", map[string]any{"pixels": pixels, "vae": vae, "mask": mask, "grow_mask_by": 6}), 0)
 	}
-	sample := b.add("KSampler", map[string]any{"model": model, "positive": out(pos, 0), "negative": out(neg, 0),
-		"latent_image": latent, "seed": r.seed, "steps": derefInt(img.Steps, defaultSteps),
-		"cfg": deref(img.CFGScale, defaultCFG), "sampler_name": sampler, "scheduler": scheduler, "denoise": denoise})
+	ksampler := func(latent Link, steps int, denoise float64) string {
+		return b.add("KSampler", map[string]any{"model": model, "positive": out(pos, 0), "negative": out(neg, 0),
+			"latent_image": latent, "seed": r.seed, "steps": steps,
+			"cfg": deref(img.CFGScale, defaultCFG), "sampler_name": sampler, "scheduler": scheduler, "denoise": denoise})
+	}
+	if hires != nil {
+		denoise = hires.FirstPass.DenoisingStrength
+	}
+	sample := ksampler(latent, steps, denoise)
+	if hires != nil {
+		up := b.add("LatentUpscale", map[string]any{"samples": out(sample, 0), "upscale_method": "nearest-exact",
+			"width": hires.SecondPass.Width, "height": hires.SecondPass.Height, "crop": "disabled"})
+		sample = ksampler(out(up, 0), hires.SecondPass.Steps, hires.SecondPass.DenoisingStrength)
+	}
 	decoded := b.add("VAEDecode", map[string]any{"samples": out(sample, 0), "vae": vae})
 	b.add("SaveImage", map[string]any{"images": out(decoded, 0), "filename_prefix": r.prefix})
 	return b.g, notes, nil
