@@ -13,6 +13,9 @@ import (
 // websocket is down, and a check that no end message was missed.
 const historyPoll = time.Second
 
+// queueTimeout bounds POST /prompt.
+const queueTimeout = 30 * time.Second
+
 // Wait follows a queued prompt until it ends and returns its history entry. Progress comes from
 // the /ws websocket (progress, executed, execution_success, execution_error,
 // execution_interrupted); when the socket cannot be opened or drops, Wait reads
@@ -38,9 +41,16 @@ func (c *Client) Execute(ctx context.Context, g Graph, progress func(step, total
 	case <-ctx.Done():
 		return "", HistoryEntry{}, ctx.Err()
 	}
-	id, err := c.Queue(ctx, g)
+	// The prompt is queued on a context that a cancellation does not cut short: once sent, its
+	// id must come back, or the caller could not take the prompt off ComfyUI.
+	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), queueTimeout)
+	id, err := c.Queue(qctx, g)
+	cancel()
 	if err != nil {
 		return "", HistoryEntry{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return id, HistoryEntry{}, err
 	}
 	h, err := c.follow(ctx, id, msgs, progress)
 	return id, h, err
