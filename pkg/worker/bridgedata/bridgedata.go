@@ -143,6 +143,13 @@ type Config struct {
 	// ComfyUIImageTimeout bounds one image on ComfyUI (comfyui_image_timeout, seconds, a
 	// horde-go key; 0: the backend's default).
 	ComfyUIImageTimeout time.Duration
+	// VisionURL is the OpenAI-compatible vision server of the vision alchemy backend and safety
+	// checker (vision_url, a horde-go key); empty: none.
+	VisionURL string
+	// VisionModel is the vision model's name (vision_model); empty asks the server.
+	VisionModel string
+	// VisionCaptionPrompt is the question a caption answers (vision_caption_prompt).
+	VisionCaptionPrompt string
 	// TextBackendURL is the text backend's base URL (kai_url). Default http://localhost:5000.
 	TextBackendURL string
 	// TextModel is the model to advertise and request (text_model, a horde-go key); empty means

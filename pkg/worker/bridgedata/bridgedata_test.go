@@ -498,6 +498,8 @@ func TestComfyUIKeys(t *testing.T) {
 api_key: owner-key-0123456789
 comfyui_url: "http://10.0.0.5:8188/"
 comfyui_image_timeout: 120
+vision_url: "http://127.0.0.1:8080/"
+vision_model: gemma-3-4b-it
 comfyui_model_files:
   "AlbedoBase XL (SDXL)": albedobaseXL_v21.safetensors
   Deliberate: deliberate_v3.safetensors
@@ -508,6 +510,8 @@ comfyui_model_files:
 	assert.Equal(t, 2*time.Minute, c.ComfyUIImageTimeout)
 	assert.Equal(t, map[string]string{"AlbedoBase XL (SDXL)": "albedobaseXL_v21.safetensors", "Deliberate": "deliberate_v3.safetensors"}, c.ComfyUIModelFiles)
 	assert.Equal(t, "http://127.0.0.1:8188", Default().ComfyUIURL)
+	assert.Equal(t, "http://127.0.0.1:8080", c.VisionURL)
+	assert.Equal(t, "gemma-3-4b-it", c.VisionModel)
 
 	_, _, err = Parse([]byte("comfyui_model_files: [a, b]\ncomfyui_image_timeout: -1\ncomfyui_url: ftp://x\n"))
 	require.Error(t, err)

@@ -288,7 +288,7 @@ func cfgNormaliseURL(key, s string) (string, *FieldError) {
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return "", &FieldError{Key: key, Value: fmt.Sprintf("%q", s), Rule: "must not carry a query, fragment or user info"}
 	}
-	if key == "kai_url" || key == "comfyui_url" { // backends: the URL as given
+	if key == "kai_url" || key == "comfyui_url" || key == "vision_url" { // backends: the URL as given
 		return strings.TrimRight(u.String(), "/"), nil
 	}
 	if u.Path == "" || u.Path == "/" {
@@ -534,6 +534,9 @@ func cfgFieldTable() []cfgField {
 
 		strField([]string{"kai_url"}, func(c *Config) *string { return &c.TextBackendURL }, cfgNormaliseURL),
 		strField([]string{"comfyui_url"}, func(c *Config) *string { return &c.ComfyUIURL }, cfgNormaliseURL),
+		strField([]string{"vision_url"}, func(c *Config) *string { return &c.VisionURL }, cfgOptionalURL),
+		strField([]string{"vision_model"}, func(c *Config) *string { return &c.VisionModel }, nil),
+		strField([]string{"vision_caption_prompt"}, func(c *Config) *string { return &c.VisionCaptionPrompt }, nil),
 		{keys: []string{"comfyui_model_files"}, decode: cfgDecodeModelFiles},
 		{keys: []string{"comfyui_image_timeout"}, decode: func(c *Config, key string, n *yaml.Node, _ *[]Warning) *FieldError {
 			var v int
@@ -577,4 +580,12 @@ func cfgDecodeModelFiles(c *Config, key string, n *yaml.Node, _ *[]Warning) *Fie
 	}
 	c.ComfyUIModelFiles = out
 	return nil
+}
+
+// cfgOptionalURL is cfgNormaliseURL for a URL that may be left empty.
+func cfgOptionalURL(key, s string) (string, *FieldError) {
+	if strings.TrimSpace(s) == "" {
+		return "", nil
+	}
+	return cfgNormaliseURL(key, s)
 }

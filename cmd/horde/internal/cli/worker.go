@@ -29,6 +29,7 @@ type workerOpts struct {
 	metricsAddr          string
 	comfyURL             string
 	allowUnchecked       bool
+	visionURL            string
 }
 
 func (a *app) workerCommand() *cobra.Command {
@@ -55,7 +56,8 @@ A status line shows jobs and kudos. Ctrl-C stops popping and drains the jobs in 
 	f.StringVar(&o.comfyURL, "comfyui-url", "", "the ComfyUI server of the comfyui image backend (default: comfyui_url, else http://127.0.0.1:8188)")
 	f.BoolVar(&o.allowUnchecked, "allow-unchecked-images", false, "serve images with no safety checker: jobs that need an NSFW verdict are then faulted")
 	f.StringVar(&o.text, "text-backend", "openai", "text backend: openai, test or none")
-	f.StringVar(&o.alchemy, "alchemy-backend", "none", "alchemy backend: none or test")
+	f.StringVar(&o.alchemy, "alchemy-backend", "none", "alchemy backend: none, vision or test")
+	f.StringVar(&o.visionURL, "vision-url", "", "an OpenAI-compatible vision server for captions, NSFW checks and the image safety check (default: vision_url)")
 	f.StringVar(&o.modelRef, "model-reference", "", "image model reference JSON file (default: fetched from upstream)")
 	f.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics (/metrics) and health (/healthz) at this address, such as 127.0.0.1:9099")
 	f.BoolVar(&o.allowTestBackends, "allow-test-backends", false, "let the test backends serve a Horde that is neither on this machine nor a simulator")
@@ -96,8 +98,17 @@ func (o *workerOpts) backends(cfg *bridgedata.Config) (worker.Backends, error) {
 	case "none":
 	case "test":
 		b.Alchemy = &testbackend.Alchemy{}
+	case "vision":
+		v, err := o.visionBackend(cfg)
+		if err != nil {
+			return b, err
+		}
+		if v == nil {
+			return b, usagef("--alchemy-backend vision needs vision_url in the configuration or --vision-url")
+		}
+		b.Alchemy = v
 	default:
-		return b, usagef("--alchemy-backend must be none or test, not %q", o.alchemy)
+		return b, usagef("--alchemy-backend must be none, vision or test, not %q", o.alchemy)
 	}
 	if b.Image == nil && b.Text == nil && b.Alchemy == nil {
 		return b, usagef("no backend: choose at least one with --image-backend, --text-backend or --alchemy-backend")
@@ -111,7 +122,7 @@ func (a *app) runWorker(cmd *cobra.Command, o *workerOpts) error {
 	}
 	// Check the backend names before reading the file: they are usage errors.
 	for _, c := range []struct{ flag, val, allowed string }{
-		{"--image-backend", o.image, "none comfyui test"}, {"--text-backend", o.text, "openai test none"}, {"--alchemy-backend", o.alchemy, "none test"},
+		{"--image-backend", o.image, "none comfyui test"}, {"--text-backend", o.text, "openai test none"}, {"--alchemy-backend", o.alchemy, "none vision test"},
 	} {
 		if !slices.Contains(strings.Fields(c.allowed), c.val) {
 			return usagef("%s must be one of %s, not %q", c.flag, strings.Join(strings.Fields(c.allowed), ", "), c.val)
@@ -146,6 +157,16 @@ func (a *app) runWorker(cmd *cobra.Command, o *workerOpts) error {
 		a.logger().Info("worker: test backends allowed", "why", why)
 	}
 	opts := bridgedata.Options{Logger: a.logger()}
+	if b.Image != nil {
+		// A vision server, when configured, checks the images of a backend that gives no verdict.
+		v, err := o.visionBackend(cfg)
+		if err != nil {
+			return err
+		}
+		if v != nil {
+			opts.Tune = func(s *worker.Settings) { s.Safety = v }
+		}
+	}
 	if a.agent != "" {
 		opts.ClientOptions = append(opts.ClientOptions, horde.WithClientAgent(a.agent))
 	}

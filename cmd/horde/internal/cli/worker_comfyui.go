@@ -5,17 +5,20 @@ import (
 
 	"github.com/horde-go/horde/pkg/worker/bridgedata"
 	"github.com/horde-go/horde/pkg/worker/comfyui"
+	"github.com/horde-go/horde/pkg/worker/vision"
 )
 
 // comfyBackend builds the ComfyUI image backend from the configuration and the flags. ComfyUI
 // has no safety classifier: without one, the worker faults every job that needs an NSFW
 // verdict (those that ask for the censor, and all of them when nsfw is false), which the Horde
-// counts against the worker. So the backend starts only when the user says so
-// (--allow-unchecked-images) until a safety checker is configured (docs/comfyui.md).
+// counts against the worker. So the backend starts only with a vision server as the safety
+// checker (vision_url, --vision-url), or when the user accepts that (--allow-unchecked-images;
+// docs/comfyui.md).
 func (o *workerOpts) comfyBackend(cfg *bridgedata.Config) (*comfyui.Backend, error) {
-	if !o.allowUnchecked {
+	if !o.allowUnchecked && cfg.VisionURL == "" && o.visionURL == "" {
 		return nil, usagef("--image-backend comfyui: ComfyUI has no NSFW classifier, so jobs that ask for the censor " +
-			"would be faulted; pass --allow-unchecked-images to serve anyway (see docs/comfyui.md)")
+			"would be faulted; give a vision server as the safety checker (vision_url or --vision-url), " +
+			"or pass --allow-unchecked-images to serve anyway (see docs/comfyui.md)")
 	}
 	url := cfg.ComfyUIURL
 	if o.comfyURL != "" {
@@ -26,4 +29,20 @@ func (o *workerOpts) comfyBackend(cfg *bridgedata.Config) (*comfyui.Backend, err
 		return nil, fmt.Errorf("the ComfyUI backend: %w", err)
 	}
 	return be, nil
+}
+
+// visionBackend builds the vision backend when a vision server is configured (nil otherwise).
+func (o *workerOpts) visionBackend(cfg *bridgedata.Config) (*vision.Backend, error) {
+	url := cfg.VisionURL
+	if o.visionURL != "" {
+		url = o.visionURL
+	}
+	if url == "" {
+		return nil, nil
+	}
+	v, err := vision.New(vision.Config{URL: url, Model: cfg.VisionModel, CaptionPrompt: cfg.VisionCaptionPrompt})
+	if err != nil {
+		return nil, fmt.Errorf("the vision backend: %w", err)
+	}
+	return v, nil
 }

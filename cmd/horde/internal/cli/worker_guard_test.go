@@ -65,3 +65,12 @@ func TestComfyUIBackendNeedsSafetyDecision(t *testing.T) {
 	assert.Equal(t, ExitUsage, r.code)
 	assert.Contains(t, r.stderr, "--allow-unchecked-images")
 }
+
+func TestVisionBackendNeedsAServer(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bridgeData.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("api_key: owner-key-0123456789\nhorde_url: http://127.0.0.1:9/api\n"), 0o644))
+	var stdout, stderr syncBuffer
+	r := runWith(t.Context(), nil, "", &stdout, &stderr, "worker", "--config", path, "--alchemy-backend", "vision", "--text-backend", "none")
+	assert.Equal(t, ExitUsage, r.code)
+	assert.Contains(t, r.stderr, "vision_url")
+}
