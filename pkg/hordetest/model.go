@@ -3,11 +3,8 @@ package hordetest
 import (
 	"time"
 
-	"github.com/horde-go/horde/api"
 	"github.com/horde-go/horde/gen"
 )
-
-func apiDocument() []byte { return api.OpenAPI }
 
 const (
 	kindImage         = "image"

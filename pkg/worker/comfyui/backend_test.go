@@ -224,3 +224,40 @@ func TestEndToEnd(t *testing.T) {
 	_, ks, _ := f.queued()[0].nodeOf("KSampler")
 	assert.EqualValues(t, 5, ks.Inputs["seed"])
 }
+
+// TestTextualInversionsFromDiscovery: the backend takes textual inversions only when ComfyUI
+// lists embeddings, and a job's inversion becomes the prompt's (embedding:name:strength).
+func TestTextualInversionsFromDiscovery(t *testing.T) {
+	tests := []struct {
+		name       string
+		embeddings []string
+		wantErr    string
+	}{
+		{"none listed: refused before anything is queued", nil, "tis"},
+		{"listed: injected", []string{"EasyNegative.safetensors"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeComfy(t, withFiles([]string{"stable_diffusion.safetensors"}, nil), withEmbeddings(tt.embeddings...))
+			b := startedBackend(t, f, Config{})
+			job := &worker.ImageJob{ID: "j", ResultIDs: []string{"a"}, Params: params.Image{Prompt: "a cube", NegativePrompt: "ugly",
+				Model: "stable_diffusion", TIs: []params.TI{{Name: "EasyNegative", Inject: params.TIInjectNegative, Strength: new(0.7)}}}}
+			_, err := b.GenerateImages(t.Context(), job)
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				assert.Empty(t, f.queued())
+				return
+			}
+			require.NoError(t, err)
+			graphs := f.queued()
+			require.Len(t, graphs, 1)
+			var texts []string
+			for _, id := range graphs[0].ids() {
+				if n := graphs[0][id]; n.ClassType == "CLIPTextEncode" {
+					texts = append(texts, n.Inputs["text"].(string))
+				}
+			}
+			assert.Contains(t, texts, "(embedding:EasyNegative:0.7), ugly")
+		})
+	}
+}

@@ -87,7 +87,8 @@ func (c *Client) Queue(ctx context.Context, g Graph) (string, error) {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	for _, id := range ids {
+	if len(ids) > 0 { // the first node by id: the same answer names the same node every time
+		id := ids[0]
 		ne := ans.NodeErrors[id]
 		msg := "invalid"
 		if len(ne.Errors) > 0 {
