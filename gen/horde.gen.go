@@ -1635,13 +1635,13 @@ type IPTimeout struct {
 // ImgModelStats defines model for ImgModelStats.
 type ImgModelStats struct {
 	// Day The amount of requests fulfilled for each model in the past day.
-	Day map[string]int `json:"day,omitempty"`
+	Day map[string]int `json:"day"`
 
 	// Month The amount of requests fulfilled for each model in the past month.
-	Month map[string]int `json:"month,omitempty"`
+	Month map[string]int `json:"month"`
 
 	// Total The total amount of requests fulfilled for each model.
-	Total map[string]int `json:"total,omitempty"`
+	Total map[string]int `json:"total"`
 }
 
 // InputModelCollection defines model for InputModelCollection.
@@ -3882,13 +3882,13 @@ type TextMetadataValue string
 // TxtModelStats defines model for TxtModelStats.
 type TxtModelStats struct {
 	// Day The amount of requests fulfilled for each model in the past day.
-	Day map[string]int `json:"day,omitempty"`
+	Day map[string]int `json:"day"`
 
 	// Month The amount of requests fulfilled for each model in the past month.
-	Month map[string]int `json:"month,omitempty"`
+	Month map[string]int `json:"month"`
 
 	// Total The total amount of requests fulfilled for each model.
-	Total map[string]int `json:"total,omitempty"`
+	Total map[string]int `json:"total"`
 }
 
 // UsageDetails defines model for UsageDetails.

@@ -3,6 +3,7 @@ package specconv
 import (
 	"fmt"
 	"reflect"
+	"slices"
 
 	"github.com/getkin/kin-openapi/openapi2"
 	"github.com/getkin/kin-openapi/openapi3"
@@ -39,7 +40,7 @@ func Fixups() []Fixup {
 			"a definition whose only property is the flask-restx wildcard \"*\" becomes the map it describes",
 			wildcardsToMaps},
 		{"typed-model-stats", 5,
-			"ImgModelStats/TxtModelStats day, month and total are maps of model name to an integer count",
+			"ImgModelStats/TxtModelStats day, month and total are maps of model name to an integer count, always present (the server's stats always carry all three)",
 			typedModelStats},
 		{"filter-single-is-object", 6,
 			"GET /v2/filters/{filter_id} answers one FilterDetails, not an array",
@@ -181,6 +182,10 @@ func typedModelStats(doc *openapi2.T) (int, error) {
 				Schema: openapi3.NewIntegerSchema().NewRef(),
 			}
 			n++
+			if !slices.Contains(def.Value.Required, period) {
+				def.Value.Required = append(def.Value.Required, period)
+				n++
+			}
 		}
 	}
 	return n, nil

@@ -120,9 +120,10 @@ func TestFixups(t *testing.T) {
 		doc := swagger(t, `{
 			"ImgModelStats":{"type":"object","properties":{"day":{"type":"object"},"month":{"type":"object"},"total":{"type":"object"}}},
 			"TxtModelStats":{"type":"object","properties":{"day":{"type":"object"},"month":{"type":"object"},"total":{"type":"object"}}}}`, "")
-		apply(t, "typed-model-stats", doc, 6)
+		apply(t, "typed-model-stats", doc, 12)
 		day := doc.Definitions["TxtModelStats"].Value.Properties["day"].Value
 		assert.True(t, day.AdditionalProperties.Schema.Value.Type.Is("integer"))
+		assert.Equal(t, []string{"day", "month", "total"}, doc.Definitions["ImgModelStats"].Value.Required)
 	})
 
 	t.Run("filter-single-is-object", func(t *testing.T) {

@@ -19,7 +19,9 @@
 // ["stable_diffusion"] unless sent); image, text and alchemy requests with their queue
 // (priority = requester kudos at activation + 50 per 10 s, then age: FIFO for one user),
 // check/status/cancel, pop matching with skipped counts, job ids distinct from request ids,
-// bridge-agent capabilities (unknown agents get no gated feature, so no r2 requests), worker
+// bridge-agent capabilities (the server's bridge table, read with semver: unknown agents get no
+// gated feature, so no r2 requests, and ×0.75 kudos), the model reference (embedded snapshot
+// or WithModelReference: known models, baselines, requirement warnings, model_state), worker
 // settings stored at most every 30 s, submit (ok, censored via gen_metadata, faulted; a
 // second submit answers DuplicateGen, a faulted or timed-out job is requeued and the request
 // faults after 3), requests expiring 20 minutes after their last activity, kudos charges and
@@ -46,10 +48,8 @@
 // # Known differences from the real server
 //
 //   - Image kudos use the server's documented fallback formula, not its neural-network
-//     estimator, so per-job kudos differ from aihorde.net (6.5 for 512×512 at 30 steps);
-//     model baselines (SDXL ×2, Cascade ×4, Flux ×8, Qwen ×12) are guessed from model names.
-//   - No model reference: request warnings other than NoAvailableWorker are not produced;
-//     workers may offer the configured models plus a few well-known names.
+//     estimator, so per-job kudos differ from aihorde.net (6.5 for 512×512 at 30 steps).
+//     Models the reference does not know get a baseline guessed from their names.
 //   - Upfront kudos are checked but not held; allow_downgrade is not applied.
 //   - The check response is not cached for 1 s; queue positions are always current.
 //   - Stale jobs, expiry and the built-in worker are applied on requests at most once per

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -215,6 +217,14 @@ func jsonTypeName(kind string) string {
 
 // decodeBody decodes a JSON body into v and returns the raw bytes.
 func decodeBody(r *http.Request, v any) ([]byte, *apiError) {
+	data, e := readBody(r)
+	if e != nil {
+		return nil, e
+	}
+	return data, unmarshalBody(data, v)
+}
+
+func readBody(r *http.Request) ([]byte, *apiError) {
 	data, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
 	if err != nil || len(bytes.TrimSpace(data)) == 0 {
 		return nil, herr(http.StatusBadRequest, "", "The browser (or proxy) sent a request that this server could not understand.")
@@ -222,6 +232,10 @@ func decodeBody(r *http.Request, v any) ([]byte, *apiError) {
 	if bytes.IndexByte(data, 0) >= 0 || bytes.Contains(data, []byte(`\u0000`)) {
 		return nil, herr(http.StatusBadRequest, "NulByteInPayload", "Null bytes are not allowed in the payload")
 	}
+	return data, nil
+}
+
+func unmarshalBody(data []byte, v any) *apiError {
 	if err := json.Unmarshal(data, v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
@@ -229,11 +243,84 @@ func decodeBody(r *http.Request, v any) ([]byte, *apiError) {
 			if field == "" {
 				field = "payload"
 			}
-			return nil, validationErr(field, "value is not of type '"+jsonTypeName(te.Type.Kind().String())+"'")
+			return validationErr(field, "value is not of type '"+jsonTypeName(te.Type.Kind().String())+"'")
 		}
-		return nil, herr(http.StatusBadRequest, "", "Failed to decode JSON object: "+err.Error())
+		return herr(http.StatusBadRequest, "", "Failed to decode JSON object: "+err.Error())
 	}
-	return data, nil
+	return nil
+}
+
+// decodeParsed is decodeBody for the operations the server reads with its argument parser only
+// (reqparse, no payload validation: kudos transfer and award, shared keys): there an integer
+// field runs through Python's int(), so an integral float such as 10.0 passes as 10. The
+// operations whose server handler validates the payload against its model (generation
+// requests, pops, submits, styles, teams, ...) use decodeBody and refuse 10.0 as the server's
+// JSON-schema check (draft 4) does. A non-integral float in an integer field is refused here;
+// the server would truncate it.
+func decodeParsed(r *http.Request, v any) ([]byte, *apiError) {
+	data, e := readBody(r)
+	if e != nil {
+		return nil, e
+	}
+	e = unmarshalBody(data, v)
+	if e == nil || !isIntegerTypeError(e) {
+		return data, e
+	}
+	fixed, ok := integralFloatsAsInts(data)
+	if !ok || unmarshalBody(fixed, v) != nil {
+		return nil, e
+	}
+	return fixed, nil
+}
+
+func isIntegerTypeError(e *apiError) bool {
+	for _, msg := range e.errs {
+		if strings.HasSuffix(msg, "'integer'") {
+			return true
+		}
+	}
+	return false
+}
+
+// integralFloatsAsInts rewrites every number of a JSON document whose value is integral
+// (10.0, 1e2) as an integer literal; ok is false when there was none.
+func integralFloatsAsInts(data []byte) ([]byte, bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var doc any
+	if dec.Decode(&doc) != nil {
+		return nil, false
+	}
+	changed := false
+	var walk func(x any) any
+	walk = func(x any) any {
+		switch x := x.(type) {
+		case map[string]any:
+			for k, v := range x {
+				x[k] = walk(v)
+			}
+		case []any:
+			for i, v := range x {
+				x[i] = walk(v)
+			}
+		case json.Number:
+			if _, err := x.Int64(); err == nil {
+				return x
+			}
+			f, err := x.Float64()
+			if err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+				changed = true
+				return json.Number(strconv.FormatInt(int64(f), 10))
+			}
+		}
+		return x
+	}
+	doc = walk(doc)
+	if !changed {
+		return nil, false
+	}
+	out, err := json.Marshal(doc)
+	return out, err == nil
 }
 
 // hasKey reports whether the top-level JSON object in raw has key with a non-null value.

@@ -87,10 +87,10 @@ func (s *Server) handleImageAsync(r *http.Request) (int, any) {
 	if p.ControlType != nil {
 		ctype = string(*p.ControlType)
 	}
-	if e := validateImageParams(in.Prompt, models, &p); e != nil {
+	if e := s.validateImageParams(in.Prompt, models, &p); e != nil {
 		return 0, e
 	}
-	if e := validateImageWorkflow(&in, models, &p, src, proc, ctype); e != nil {
+	if e := s.validateImageWorkflow(&in, models, &p, src, proc, ctype); e != nil {
 		return 0, e
 	}
 	disableBatching := deref(in.DisableBatching, false)
@@ -148,7 +148,7 @@ func (s *Server) handleImageAsync(r *http.Request) (int, any) {
 	estimate := func() float64 {
 		m := 2.0
 		if len(models) > 0 {
-			m = modelBaseline(models[0])
+			m = s.modelBaseline(models[0])
 		}
 		return burn(req, req.perJob)*float64(n)*m + 1
 	}
@@ -281,7 +281,7 @@ func (s *Server) startImageJobsLocked(hr *http.Request, w *worker, req *request,
 	if req.controlType != "" {
 		ttl *= 2
 	}
-	if anyModel(req.models, "flux") || anyModel(req.models, "qwen") || anyModel(req.models, "z_image") {
+	if s.heavyModel(req.models) {
 		ttl *= 3
 	}
 	ttl = max(ttl, 150)
@@ -320,12 +320,12 @@ func (s *Server) startImageJobsLocked(hr *http.Request, w *worker, req *request,
 	if hr != nil {
 		base = baseURLOf(hr)
 	}
-	caps := capsOf(w.bridgeAgent)
+	r2Source := w.builtin || grantsOf(w).Has("r2_source") // else the source travels inline as base64
 	if req.sourceImage != "" {
-		out.SourceImage = ptr(s.sourceForWorkerLocked(base, req.id+"_src.webp", req.sourceImage, caps.r2Source, now))
+		out.SourceImage = ptr(s.sourceForWorkerLocked(base, req.id+"_src.webp", req.sourceImage, r2Source, now))
 	}
 	if req.sourceMask != "" {
-		out.SourceMask = ptr(s.sourceForWorkerLocked(base, req.id+"_msk.webp", req.sourceMask, caps.r2Source, now))
+		out.SourceMask = ptr(s.sourceForWorkerLocked(base, req.id+"_msk.webp", req.sourceMask, r2Source, now))
 	}
 	seedInt, _ := strconv.Atoi(seed)
 	for i := 0; i < batch; i++ {

@@ -93,9 +93,9 @@ func validateImageInput(in *gen.GenerationInputStable, promptPresent bool) *apiE
 }
 
 // validateImageParams applies the server's parameter rules (ParamValidator) to a request.
-func validateImageParams(prompt string, models []string, p *gen.ModelGenerationInputStable) *apiError {
+func (s *Server) validateImageParams(prompt string, models []string, p *gen.ModelGenerationInputStable) *apiError {
 	bad := func(rc, msg string) *apiError { return herr(http.StatusBadRequest, rc, msg) }
-	if deref(p.HiresFix, false) && (anyModel(models, "flux") || anyModel(models, "qwen") || anyModel(models, "z_image")) {
+	if deref(p.HiresFix, false) && s.heavyModel(models) {
 		return bad("HiResMismatch", "hires_fix is not available for this model.")
 	}
 	if len(p.Loras) > 5 {
@@ -135,7 +135,7 @@ func validateImageParams(prompt string, models []string, p *gen.ModelGenerationI
 }
 
 // validateImageWorkflow applies the image endpoint's own checks, in the server's order.
-func validateImageWorkflow(in *gen.GenerationInputStable, models []string, p *gen.ModelGenerationInputStable, src, proc, ctype string) *apiError {
+func (s *Server) validateImageWorkflow(in *gen.GenerationInputStable, models []string, p *gen.ModelGenerationInputStable, src, proc, ctype string) *apiError {
 	bad := func(rc, msg string) *apiError { return herr(http.StatusBadRequest, rc, msg) }
 	if p.Special != nil && len(*p.Special) > 0 {
 		return bad("BadRequest", "The special field is reserved for special users.")
@@ -156,7 +156,7 @@ func validateImageWorkflow(in *gen.GenerationInputStable, models []string, p *ge
 			return bad("ControlNetInpaintingMismatch", "ControlNet does not work with inpainting.")
 		}
 		for _, m := range models {
-			if modelBaseline(m) > 1 {
+			if s.modelBaseline(m) > 1 {
 				return bad("ControlNetMismatch", "ControlNet does not work with this model family.")
 			}
 		}
@@ -232,7 +232,7 @@ func (s *Server) imageWarnings(models []string, p *gen.ModelGenerationInputStabl
 		scheduler = "simple"
 	}
 	for _, m := range models {
-		rq, ok := s.cfg.requirements[m]
+		rq, ok := s.requirementsOf(m)
 		if !ok {
 			continue
 		}

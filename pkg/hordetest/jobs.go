@@ -14,9 +14,9 @@ func (s *Server) finishImageJobLocked(j *job, now time.Time) float64 {
 	j.state = jobDone
 	j.submits++
 	j.finishedAt = now
-	reward := round2(req.perJob * modelBaseline(j.model))
+	reward := round2(req.perJob * s.modelBaseline(j.model))
 	j.reward = reward
-	credit := reward * capsOf(j.worker.bridgeAgent).factor
+	credit := reward * grantsOf(j.worker).ImageKudosMultiplier
 	if j.worker.builtin {
 		credit = reward
 	}

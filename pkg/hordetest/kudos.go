@@ -44,8 +44,8 @@ func round2(x float64) float64 {
 // pyRound is Python's round(x): ties to even.
 func pyRound(x float64) float64 { return math.RoundToEven(x) }
 
-// modelBaseline is the kudos multiplier of a model, from its name.
-func modelBaseline(model string) float64 {
+// baselineByName guesses the kudos multiplier of a model the reference does not know from its name.
+func baselineByName(model string) float64 {
 	m := strings.ToLower(model)
 	switch {
 	case strings.Contains(m, "qwen"):

@@ -85,3 +85,34 @@ func TestImageWarnings(t *testing.T) {
 		"params": map[string]any{"steps": 40, "cfg_scale": 2, "sampler_name": "k_euler", "karras": false}})
 	assert.NotContains(t, ok.body, "warnings")
 }
+
+// TestIntegralFloatsInIntegerFields: where the server reads a body with its argument parser
+// only (kudos transfer), an integral float in an integer field passes as the integer; where it
+// validates the payload against a model (pops), a float is refused as draft-4 JSON schema does.
+func TestIntegralFloatsInIntegerFields(t *testing.T) {
+	tests := []struct {
+		name       string
+		path       string
+		key        string
+		body       string
+		wantStatus int
+	}{
+		{"transfer 10.0", "v2/kudos/transfer", keyAlice, `{"username":"bob#2","amount":10.0}`, 200},
+		{"transfer 1e1", "v2/kudos/transfer", keyAlice, `{"username":"bob#2","amount":1e1}`, 200},
+		{"transfer 10", "v2/kudos/transfer", keyAlice, `{"username":"bob#2","amount":10}`, 200},
+		{"transfer 10.5", "v2/kudos/transfer", keyAlice, `{"username":"bob#2","amount":10.5}`, 400},
+		{"pop amount 2.0 (payload validated)", "v2/generate/pop", keyWorker, `{"name":"w","models":["stable_diffusion"],"amount":2.0}`, 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := NewServer(testUsers()...) // not newTestServer: the OpenAPI document says integer, the server takes 10.0
+			defer s.Close()
+			r := call(t, s, "POST", tt.path, tt.key, tt.body)
+			assert.Equal(t, tt.wantStatus, r.status, string(r.raw))
+			if tt.wantStatus == 200 && tt.path == "v2/kudos/transfer" {
+				bob, _ := s.Kudos(keyBob)
+				assert.Equal(t, 60.0, bob)
+			}
+		})
+	}
+}

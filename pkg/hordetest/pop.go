@@ -2,9 +2,13 @@ package hordetest
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/horde-go/horde/gen"
+	"github.com/horde-go/horde/internal/bridgeagent"
 )
 
 func (s *Server) queuedJobsLocked(kind string) int {
@@ -38,47 +42,67 @@ func (s *Server) hasValidWorkerLocked(r *request, now time.Time) bool {
 	return false
 }
 
-// bridge capabilities of a bridge agent "name:version:url".
-type bridgeCaps struct {
-	known                                            bool
-	r2, r2Source, lora, extraSources, controlnet, pp bool
-	img2img, painting                                bool
-	factor                                           float64
-}
+// grantsOf is what the server grants a worker by its bridge agent (internal/bridgeagent, the
+// table the worker reports from too); the built-in worker is granted everything.
+func grantsOf(w *worker) bridgeagent.Grants { return bridgeagent.For(w.bridgeAgent) }
 
-func capsOf(agent string) bridgeCaps {
-	parts := strings.SplitN(agent, ":", 3)
-	name := parts[0]
-	ver := 0
-	if len(parts) > 1 {
-		ver, _ = strconv.Atoi(strings.SplitN(parts[1], ".", 2)[0])
+// bridgeSkip is the server's bridge checks of can_generate (classes/stable/worker.py): the
+// first reason the bridge agent keeps worker w from request r, or "". The worker's own
+// allow_* settings are checked by the caller.
+func bridgeSkip(w *worker, r *request) string {
+	if w.builtin {
+		return ""
 	}
-	switch name {
-	case "AI Horde Worker reGen":
-		f := 0.9
-		if ver >= 13 {
-			f = 1.0
+	g := grantsOf(w)
+	p := &r.root
+	if r.sourceImage != "" && !g.Has("img2img") {
+		return "img2img"
+	}
+	if (r.sourceProc == "inpainting" || r.sourceProc == "outpainting") && !g.Has("inpainting") {
+		return "painting"
+	}
+	sampler := string(deref(p.SamplerName, gen.SamplerName("k_euler_a")))
+	if !slices.Contains(g.Samplers, sampler) && (deref(p.Karras, false) || !slices.Contains(g.SamplersNoKarras, sampler)) {
+		return "bridge_version"
+	}
+	if len(p.PostProcessing) > 0 && !g.Has("post-processing") {
+		return "bridge_version"
+	}
+	for _, pp := range p.PostProcessing {
+		if !g.Has(string(pp)) {
+			return "bridge_version"
 		}
-		return bridgeCaps{known: true, r2: true, r2Source: true, lora: ver >= 2, extraSources: ver >= 5, controlnet: true,
-			pp: true, img2img: true, painting: true, factor: f}
-	case "AI Horde Worker":
-		return bridgeCaps{known: true, r2: ver >= 10, r2Source: ver >= 17, lora: ver >= 22, controlnet: ver >= 19, pp: true,
-			img2img: true, painting: true, factor: 0.9}
-	case "SD-WebUI Stable Horde Worker Bridge", "HordeAutoWebBridge":
-		return bridgeCaps{known: true, r2: true, pp: true, img2img: true, painting: true, factor: 0.75}
 	}
-	return bridgeCaps{factor: 0.75}
+	needs := []struct {
+		asked   bool
+		feature string
+	}{
+		{deref(p.Tiling, false), "tiling"},
+		{deref(p.ReturnControlMap, false), "return_control_map"},
+		{r.controlType != "", "controlnet"},
+		{r.controlType != "", "image_is_control"},
+		{p.Workflow != nil && *p.Workflow == "qr_code", "controlnet"},
+		{p.Workflow != nil && *p.Workflow == "qr_code", "qr_code"},
+		{deref(p.HiresFix, false), "hires_fix"},
+		{deref(p.ClipSkip, 1) > 1, "clip_skip"},
+		{slices.ContainsFunc(p.Loras, func(l gen.ModelPayloadLorasStable) bool { return deref(l.IsVersion, false) }), "lora_versions"},
+		{len(p.Loras) > 0, "lora"},
+		{len(p.Tis) > 0, "textual_inversion"},
+		{len(r.imgIn.ExtraSourceImages) > 0, "extra_source_images"},
+		{r.r2, "r2"},
+	}
+	for _, n := range needs {
+		if n.asked && !g.Has(n.feature) {
+			return "bridge_version"
+		}
+	}
+	return ""
 }
 
 // skipReasonLocked is the first reason worker w cannot take request r ("" if it can).
 func (s *Server) skipReasonLocked(w *worker, r *request, now time.Time) string {
 	if r.kind == kindText {
 		return s.textSkipReason(w, r)
-	}
-	caps := capsOf(w.bridgeAgent)
-	if w.builtin {
-		caps = bridgeCaps{known: true, r2: true, r2Source: true, lora: true, extraSources: true, controlnet: true, pp: true,
-			img2img: true, painting: true, factor: 1}
 	}
 	if r.width*r.height > w.maxPixels {
 		return "max_pixels"
@@ -113,39 +137,23 @@ func (s *Server) skipReasonLocked(w *worker, r *request, now time.Time) string {
 			return "worker_id"
 		}
 	}
+	if reason := bridgeSkip(w, r); reason != "" {
+		return reason
+	}
 	if r.sourceImage != "" {
 		if r.sourceProc == "inpainting" || r.sourceProc == "outpainting" {
-			if !caps.painting || !w.allowPainting {
+			if !w.allowPainting {
 				return "painting"
 			}
-		} else if !caps.img2img || !w.allowImg2Img {
+		} else if !w.allowImg2Img {
 			return "img2img"
 		}
 	}
-	if r.postProcessors > 0 && !caps.pp {
-		return "bridge_version"
+	if r.hasLoras && !w.allowLora {
+		return "lora"
 	}
-	if r.r2 && !caps.r2 {
-		return "bridge_version"
-	}
-	if len(r.imgIn.ExtraSourceImages) > 0 && !caps.extraSources {
-		return "bridge_version"
-	}
-	if r.hasLoras {
-		if !caps.lora {
-			return "bridge_version"
-		}
-		if !w.allowLora {
-			return "lora"
-		}
-	}
-	if r.controlType != "" {
-		if !caps.controlnet {
-			return "bridge_version"
-		}
-		if !w.allowControlnet {
-			return "controlnet"
-		}
+	if r.controlType != "" && !w.allowControlnet {
+		return "controlnet"
 	}
 	if r.extraSlow != w.extraSlow && w.extraSlow {
 		return "performance"
@@ -223,20 +231,6 @@ func (s *Server) workerForPopLocked(r *http.Request, kind string, name *string, 
 		w.ip = clientIP(r)
 	}
 	return w, refresh, nil
-}
-
-func (s *Server) knownImageModel(m string) bool {
-	for _, k := range s.cfg.imageModels {
-		if k == m {
-			return true
-		}
-	}
-	for _, k := range referenceImageModels {
-		if k == m {
-			return true
-		}
-	}
-	return false
 }
 
 // prioritisedLocked orders the queue for a pop: the owner's and priority users' requests

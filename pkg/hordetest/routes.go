@@ -12,12 +12,6 @@ const helpRegisteredKey = "The API Key corresponding to a registered user."
 var samplerNames = []string{"k_lms", "k_heun", "k_euler", "k_euler_a", "k_dpm_2", "k_dpm_2_a", "k_dpm_fast",
 	"k_dpm_adaptive", "k_dpmpp_2s_a", "k_dpmpp_2m", "dpmsolver", "k_dpmpp_sde", "DDIM", "lcm"}
 
-// referenceImageModels are image model names a worker may offer without being a customizer,
-// in addition to the models the simulator was configured with.
-var referenceImageModels = []string{"stable_diffusion", "stable_diffusion_2.1", "SDXL 1.0",
-	"AlbedoBase XL (SDXL)", "Deliberate", "Dreamshaper", "Flux.1-Schnell fp8 (Compact)",
-	"Stable Cascade 1.0", "Realistic Vision"}
-
 func (s *Server) routes(add func(method, path, op string, h handlerFunc)) {
 	add("GET", "/v2/status/heartbeat", "get_heartbeat", s.handleHeartbeat)
 	add("GET", "/v2/find_user", "get_find_user", s.handleFindUser)
@@ -95,15 +89,6 @@ func firstN(xs []string, n int) []string {
 		return xs[:n]
 	}
 	return xs
-}
-
-func anyModel(models []string, sub string) bool {
-	for _, m := range models {
-		if strings.Contains(strings.ToLower(m), sub) {
-			return true
-		}
-	}
-	return false
 }
 
 func isPostProcessor(name string) bool {

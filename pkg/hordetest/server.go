@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/horde-go/horde/pkg/params"
 )
 
 // ServerVersion is the AI Horde server version the simulator reproduces.
@@ -98,6 +100,8 @@ type config struct {
 	censorPrompt string
 	middleware   []func(http.Handler) http.Handler
 	requirements map[string]ModelRequirements
+	imageRef     *params.ImageModelReference
+	textRef      *params.TextModelReference
 }
 
 // ModelRequirements are the requirements of a model in the image model reference; requests
@@ -236,6 +240,7 @@ func NewUnstartedServer(opts ...Option) *Server {
 	if cfg.clock == nil {
 		cfg.clock = realClock{}
 	}
+	cfg.loadReferences()
 	if len(cfg.imageModels) == 0 {
 		cfg.imageModels = []string{"stable_diffusion"}
 	}

@@ -266,28 +266,48 @@ func (s *Server) handleTextTotals(*http.Request) (int, any) {
 	return http.StatusOK, gen.StatsTxtTotals{Minute: st(), Hour: st(), Day: st(), Month: st(), Total: st()}
 }
 
-func copyCounts(m map[string]int) map[string]int {
-	out := make(map[string]int, len(m))
-	for k, v := range m {
-		out[k] = v
+// modelStatsState reads model_state of the stats routes: known (the default there), custom or all.
+func modelStatsState(r *http.Request) (string, *apiError) {
+	if e := validModelState(r); e != nil {
+		return "", e
+	}
+	if ms := r.URL.Query().Get("model_state"); ms != "" {
+		return ms, nil
+	}
+	return "known", nil
+}
+
+// filterByState keeps the counts of the models the state names: known ones are in the model
+// reference, custom ones are not (the server decides this per model when it compiles the stats).
+// The result is never nil: the server always sends day, month and total, empty or not.
+func filterByState(counts map[string]int, state string, known func(string) bool) map[string]int {
+	out := make(map[string]int, len(counts))
+	for name, n := range counts {
+		if state == "all" || (state == "known") == known(name) {
+			out[name] = n
+		}
 	}
 	return out
 }
 
 func (s *Server) handleImgModels(r *http.Request) (int, any) {
-	if e := validModelState(r); e != nil {
+	state, e := modelStatsState(r)
+	if e != nil {
 		return 0, e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return http.StatusOK, gen.ImgModelStats{Day: copyCounts(s.stats.imgModels), Month: copyCounts(s.stats.imgModels), Total: copyCounts(s.stats.imgModels)}
+	c := func() map[string]int { return filterByState(s.stats.imgModels, state, s.knownImageModel) }
+	return http.StatusOK, gen.ImgModelStats{Day: c(), Month: c(), Total: c()}
 }
 
 func (s *Server) handleTextModels(r *http.Request) (int, any) {
-	if e := validModelState(r); e != nil {
+	state, e := modelStatsState(r)
+	if e != nil {
 		return 0, e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return http.StatusOK, gen.TxtModelStats{Day: copyCounts(s.stats.txtModels), Month: copyCounts(s.stats.txtModels), Total: copyCounts(s.stats.txtModels)}
+	c := func() map[string]int { return filterByState(s.stats.txtModels, state, s.knownTextModel) }
+	return http.StatusOK, gen.TxtModelStats{Day: c(), Month: c(), Total: c()}
 }

@@ -29,9 +29,6 @@ func ctxFactor(tokens int) float64 {
 	return math.Min(math.Max(1.2+math.Pow(2.2, math.Log2(float64(tokens)/1024)), 0.1), 30)
 }
 
-var validatedBackends = map[string]bool{"AI Horde Worker": true, "AI Horde Worker~aphrodite~oai": true,
-	"AI Horde Worker~aphrodite~kai": true, "KoboldCppEmbedWorker": true, "TabbyAPI": true}
-
 func (s *Server) textSkipReason(w *worker, r *request) string {
 	if len(r.models) > 0 {
 		ok := false
@@ -66,7 +63,7 @@ func (s *Server) textSkipReason(w *worker, r *request) string {
 			return "blacklist"
 		}
 	}
-	if deref(r.txtIn.ValidatedBackends, false) && !w.builtin && !validatedBackends[strings.SplitN(w.bridgeAgent, ":", 2)[0]] {
+	if deref(r.txtIn.ValidatedBackends, false) && !w.builtin && !grantsOf(w).TextValidated {
 		return "bridge_version"
 	}
 	return ""
@@ -399,7 +396,7 @@ func (s *Server) finishTextJobLocked(j *job, now time.Time) float64 {
 	switch {
 	case size > 0:
 		reward = round2(float64(tokens) * math.Pow(math.Max(size, 13)/13, 0.2) * size / 125 * ctx)
-		if !j.worker.builtin && !validatedBackends[strings.SplitN(j.worker.bridgeAgent, ":", 2)[0]] {
+		if !j.worker.builtin && !grantsOf(j.worker).TextValidated {
 			reward = round2(reward * 0.3)
 		}
 	case j.worker.owner.Trusted:

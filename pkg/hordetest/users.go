@@ -99,7 +99,7 @@ func (s *Server) handleUserSingle(r *http.Request) (int, any) {
 
 func (s *Server) handleTransfer(r *http.Request) (int, any) {
 	var in gen.PostTransferKudosJSONBody
-	if _, e := decodeBody(r, &in); e != nil {
+	if _, e := decodeParsed(r, &in); e != nil { // reqparse: amount goes through int()
 		return 0, e
 	}
 	if in.Username == nil {

@@ -149,3 +149,24 @@ func TestModelReferenceConcurrentReads(t *testing.T) {
 	}
 	assert.Equal(t, params.BaselineSDXL, lookup("Hassaku XL"))
 }
+
+// TestSnapshots: the embedded references load and hold models the SDK and its simulator name.
+func TestSnapshots(t *testing.T) {
+	img, err := params.SnapshotImageModelReference()
+	require.NoError(t, err)
+	assert.Greater(t, img.Len(), 100)
+	for name, baseline := range map[string]params.Baseline{"stable_diffusion": params.BaselineSD1, "AlbedoBase XL (SDXL)": params.BaselineSDXL} {
+		rec, ok := img.Get(name)
+		require.True(t, ok, name)
+		assert.Equal(t, baseline, rec.Baseline, name)
+	}
+	again, err := params.SnapshotImageModelReference()
+	require.NoError(t, err)
+	assert.Same(t, img, again, "parsed once")
+
+	txt, err := params.SnapshotTextModelReference()
+	require.NoError(t, err)
+	assert.Greater(t, txt.Len(), 1000)
+	_, ok := txt.Get("koboldcpp/LLaMA2-13B-Psyfighter2")
+	assert.True(t, ok)
+}
