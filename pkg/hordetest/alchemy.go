@@ -126,13 +126,23 @@ func (s *Server) compactFormQueueLocked() {
 	})
 }
 
-func (s *Server) interrogationStatusLocked(it *interrogation) gen.InterrogationStatus {
+// interrogationStatusLocked is the status of an alchemy request. An image result the worker
+// put on R2 (stored as "R2") is answered as a download URL of the R2 stand-in, as the server
+// answers a presigned URL.
+func (s *Server) interrogationStatusLocked(hr *http.Request, it *interrogation, now time.Time) gen.InterrogationStatus {
 	st := gen.InterrogationStatus{Forms: []gen.InterrogationFormStatus{}}
 	counts := map[string]int{}
+	base := baseURLOf(hr)
 	for _, f := range it.forms {
 		fs := gen.InterrogationFormStatus{Form: ptr(f.name), State: ptr(f.state)}
 		if f.result != nil {
-			res := gen.InterrogationFormResult(f.result)
+			res := make(gen.InterrogationFormResult, len(f.result))
+			for k, v := range f.result {
+				if v == "R2" {
+					v = s.r2URL(base, http.MethodGet, f.id+".webp", now)
+				}
+				res[k] = v
+			}
 			fs.Result = &res
 		}
 		st.Forms = append(st.Forms, fs)
@@ -172,7 +182,7 @@ func (s *Server) handleInterrogateStatus(r *http.Request) (int, any) {
 	if e != nil {
 		return 0, e
 	}
-	return http.StatusOK, s.interrogationStatusLocked(it)
+	return http.StatusOK, s.interrogationStatusLocked(r, it, s.clock.Now())
 }
 
 func (s *Server) handleInterrogateCancel(r *http.Request) (int, any) {
@@ -189,7 +199,7 @@ func (s *Server) handleInterrogateCancel(r *http.Request) (int, any) {
 		}
 	}
 	s.compactFormQueueLocked()
-	return http.StatusOK, s.interrogationStatusLocked(it)
+	return http.StatusOK, s.interrogationStatusLocked(r, it, s.clock.Now())
 }
 
 func (s *Server) handleInterrogatePop(r *http.Request) (int, any) {
@@ -333,12 +343,7 @@ func (s *Server) handleInterrogateSubmit(r *http.Request) (int, any) {
 			}
 		}
 	}
-	base := baseURLOf(r)
-	for k, v := range res {
-		if v == "R2" {
-			res[k] = s.r2URL(base, http.MethodGet, f.id+".webp", now)
-		}
-	}
+	// An image result on R2 stays "R2" here: the status answers its download URL.
 	return http.StatusOK, gen.GenerationSubmitted{Reward: ptr(s.finishFormLocked(f, res, now))}
 }
 

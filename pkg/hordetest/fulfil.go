@@ -95,19 +95,7 @@ func (s *Server) autoFulfilLocked(now time.Time) {
 			f.state = formProcessing
 			f.popped = now
 			f.worker = w
-			res := map[string]any{}
-			sum := sha256.Sum256([]byte(f.in.id + f.name))
-			switch f.name {
-			case "caption":
-				res["caption"] = "a hordetest synthetic caption " + strconv.Itoa(int(sum[0]))
-			case "nsfw":
-				res["nsfw"] = sum[0]%2 == 0
-			case "interrogation":
-				res["interrogation"] = map[string]any{"tags": []map[string]any{{"text": "hordetest", "confidence": 0.9}}}
-			default:
-				res[f.name] = "hordetest-" + f.name
-			}
-			s.finishFormLocked(f, res, now)
+			s.finishFormLocked(f, s.syntheticFormResultLocked(f), now)
 		}
 		s.compactFormQueueLocked()
 	}
@@ -116,4 +104,48 @@ func (s *Server) autoFulfilLocked(now time.Time) {
 func derivedSeed(id string) int {
 	sum := sha256.Sum256([]byte(id))
 	return int(binary.LittleEndian.Uint32(sum[:4]))
+}
+
+// interrogationCategories are the categories of an interrogation result, as the Horde's
+// alchemists return them (CLIP interrogation: each a list of {text, confidence}).
+var interrogationCategories = [...]struct {
+	name  string
+	words []string
+}{
+	{"tags", []string{"landscape", "portrait", "outdoors", "sky", "water", "tree", "building", "night", "sunset", "animal"}},
+	{"sites", []string{"artstation", "pixiv", "deviantart", "flickr", "behance", "unsplash"}},
+	{"artists", []string{"a landscape painter", "an illustrator", "a photographer", "a concept artist", "an etcher"}},
+	{"flavors", []string{"highly detailed", "soft light", "vibrant colours", "cinematic", "muted tones", "sharp focus"}},
+	{"mediums", []string{"a digital painting", "an oil painting", "a photograph", "a watercolor", "a 3d render"}},
+	{"movements", []string{"impressionism", "romanticism", "art nouveau", "surrealism", "realism"}},
+	{"techniques", []string{"bokeh", "long exposure", "tilt-shift", "cross-hatching", "impasto"}},
+}
+
+// syntheticFormResultLocked is what the built-in alchemist delivers for a form, with the shapes
+// real alchemists deliver: a caption, an nsfw verdict, an interrogation by category, and for the
+// image forms (upscalers, face fixers, strip_background) a synthetic image put on the R2
+// stand-in, answered as its download URL.
+func (s *Server) syntheticFormResultLocked(f *form) map[string]any {
+	sum := sha256.Sum256([]byte(f.in.id + f.name))
+	switch f.name {
+	case "caption":
+		return map[string]any{"caption": "a hordetest synthetic caption " + strconv.Itoa(int(sum[0]))}
+	case "nsfw":
+		return map[string]any{"nsfw": sum[0]%2 == 0}
+	case "interrogation":
+		out := map[string]any{}
+		for i, c := range interrogationCategories {
+			n := 1 + int(sum[i])%3
+			list := make([]map[string]any, n)
+			conf := 0.9 - float64(sum[i+8]%20)/100
+			for k := range list {
+				list[k] = map[string]any{"text": c.words[(int(sum[i+16])+k)%len(c.words)], "confidence": round2(conf)}
+				conf *= 0.8
+			}
+			out[c.name] = list
+		}
+		return map[string]any{"interrogation": out}
+	}
+	s.r2[f.id+".webp"] = SyntheticImage(derivedSeed(f.id), 512, 512)
+	return map[string]any{f.name: "R2"}
 }

@@ -1,6 +1,12 @@
 package hordetest
 
 import (
+	"bytes"
+	"image"
+	_ "image/png"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -198,4 +204,76 @@ func keys(m map[string]any) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestAlchemyResultShapes: the built-in alchemist answers with the shapes real alchemists give:
+// an interrogation by category of {text, confidence}, and for the image forms a URL of an image
+// the R2 stand-in serves (it answered a placeholder string before).
+func TestAlchemyResultShapes(t *testing.T) {
+	s := newTestServer(t, WithAutoFulfil(0))
+	forms := []string{"caption", "nsfw", "interrogation", "RealESRGAN_x2plus", "GFPGAN", "strip_background"}
+	var in []map[string]any
+	for _, f := range forms {
+		in = append(in, map[string]any{"name": f})
+	}
+	a := call(t, s, "POST", "v2/interrogate/async", keyAlice, map[string]any{"source_image": "https://example.org/a.webp", "forms": in})
+	require.Equal(t, 202, a.status, string(a.raw))
+	st := call(t, s, "GET", "v2/interrogate/status/"+a.str("id"), "", nil)
+	require.Equal(t, "done", st.str("state"), string(st.raw))
+	results := map[string]map[string]any{}
+	for _, f := range st.body["forms"].([]any) {
+		fm := f.(map[string]any)
+		results[fm["form"].(string)] = fm["result"].(map[string]any)
+	}
+	require.Len(t, results, len(forms))
+	assert.IsType(t, "", results["caption"]["caption"])
+	assert.IsType(t, true, results["nsfw"]["nsfw"])
+	cats := results["interrogation"]["interrogation"].(map[string]any)
+	for _, c := range []string{"tags", "sites", "artists", "flavors", "mediums", "movements", "techniques"} {
+		list, ok := cats[c].([]any)
+		require.True(t, ok, "category %s", c)
+		require.NotEmpty(t, list, c)
+		for _, e := range list {
+			entry := e.(map[string]any)
+			assert.IsType(t, "", entry["text"], c)
+			assert.IsType(t, 0.0, entry["confidence"], c)
+		}
+	}
+	for _, f := range []string{"RealESRGAN_x2plus", "GFPGAN", "strip_background"} {
+		url, ok := results[f][f].(string)
+		require.True(t, ok, f)
+		require.True(t, strings.HasPrefix(url, s.BaseURL+"/r2/download/"), "%s: %s", f, url)
+		res, err := s.Client().Get(url)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		require.Equal(t, 200, res.StatusCode, f)
+		_, _, err = image.DecodeConfig(bytes.NewReader(body))
+		assert.NoError(t, err, "%s: an image", f)
+	}
+}
+
+// TestAlchemyR2ResultIsAnsweredAsURL: a worker that put an image form's result on R2 submits
+// "R2"; the status answers the object's download URL, for whoever asks.
+func TestAlchemyR2ResultIsAnsweredAsURL(t *testing.T) {
+	s := newTestServer(t)
+	a := call(t, s, "POST", "v2/interrogate/async", keyAlice, map[string]any{"source_image": "https://example.org/a.webp",
+		"forms": []map[string]any{{"name": "GFPGAN"}}})
+	require.Equal(t, 202, a.status, string(a.raw))
+	p := call(t, s, "POST", "v2/interrogate/pop", keyWorker, map[string]any{"name": "aw", "forms": []string{"GFPGAN"}})
+	form := p.body["forms"].([]any)[0].(map[string]any)
+	up, err := http.NewRequest(http.MethodPut, form["r2_upload"].(string), strings.NewReader("fixed face bytes"))
+	require.NoError(t, err)
+	res, err := s.Client().Do(up)
+	require.NoError(t, err)
+	res.Body.Close()
+	sub := call(t, s, "POST", "v2/interrogate/submit", keyWorker, map[string]any{"id": form["id"], "result": map[string]any{"GFPGAN": "R2"}})
+	require.Equal(t, 200, sub.status, string(sub.raw))
+	st := call(t, s, "GET", "v2/interrogate/status/"+a.str("id"), "", nil)
+	url := st.body["forms"].([]any)[0].(map[string]any)["result"].(map[string]any)["GFPGAN"].(string)
+	res, err = s.Client().Get(url)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	assert.Equal(t, "fixed face bytes", string(body))
 }

@@ -36,8 +36,10 @@ const (
 // (Op.Source.Data) and decodable (WebP, PNG or JPEG); its bytes decide the text results:
 //
 //   - caption: {"caption": "<a sentence>"};
-//   - interrogation: {"interrogation": {"tags": [{"text": …, "confidence": …}, …]}}, with
-//     "top_count" tags (payload key, default 5, at most 50), by decreasing confidence;
+//   - interrogation: {"interrogation": {"tags": [{"text": …, "confidence": …}, …], "sites": …,
+//     "artists": …, "flavors": …, "mediums": …, "movements": …, "techniques": …}}, with
+//     "top_count" tags (payload key, default 5, at most 50) and one to three entries of each
+//     other category, by decreasing confidence;
 //   - nsfw: {"nsfw": <bool>}, true for a fraction NSFWRate of sources (by hash; 0 by default);
 //   - upscalers: the source scaled ×2 (names containing "x2" or "2x", such as
 //     RealESRGAN_x2plus) or ×4 (the others), nearest neighbour;
@@ -184,17 +186,35 @@ func caption(key uint64) string {
 	return "a " + adj[r.intn(len(adj))] + " " + noun[r.intn(len(noun))] + " " + places[r.intn(len(places))]
 }
 
-// interrogate returns top tags with decreasing confidences, chosen by key.
+// interrogationWords are the words of the interrogation categories other than tags, by category.
+var interrogationWords = map[string]string{
+	"sites":      "artstation pixiv behance flickr cgsociety",
+	"artists":    "turner hokusai monet escher mucha",
+	"flavors":    "intricate moody luminous minimalist dreamy",
+	"mediums":    "photograph illustration watercolor charcoal render",
+	"movements":  "baroque cubism expressionism pop-art ukiyo-e",
+	"techniques": "macro panorama stippling glazing double-exposure",
+}
+
+// interrogate returns an interrogation as real alchemists shape it: tags (top of them, by
+// decreasing confidence) and one to three entries of each other category (sites, artists,
+// flavors, mediums, movements, techniques), each {text, confidence}, chosen by key.
 func interrogate(key uint64, top int) map[string]any {
-	words := strings.Fields(vocabulary)
 	r := stream{s: key}
-	tags := make([]map[string]any, top)
-	conf := 0.5 + 0.5*unitFloat(r.next())
-	for i := range tags {
-		tags[i] = map[string]any{"text": words[r.intn(len(words))], "confidence": round2(conf)}
-		conf *= 0.6 + 0.35*unitFloat(r.next())
+	list := func(words []string, n int) []map[string]any {
+		out := make([]map[string]any, n)
+		conf := 0.5 + 0.5*unitFloat(r.next())
+		for i := range out {
+			out[i] = map[string]any{"text": words[r.intn(len(words))], "confidence": round2(conf)}
+			conf *= 0.6 + 0.35*unitFloat(r.next())
+		}
+		return out
 	}
-	return map[string]any{"tags": tags}
+	out := map[string]any{"tags": list(strings.Fields(vocabulary), top)}
+	for _, c := range []string{"sites", "artists", "flavors", "mediums", "movements", "techniques"} {
+		out[c] = list(strings.Fields(interrogationWords[c]), 1+r.intn(3))
+	}
+	return out
 }
 
 // upscale scales img by factor, nearest neighbour.

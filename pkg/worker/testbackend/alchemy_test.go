@@ -132,6 +132,13 @@ func TestAlchemyTextForms(t *testing.T) {
 				assert.LessOrEqual(t, tags[i]["confidence"].(float64), tags[i-1]["confidence"].(float64))
 			}
 			assert.NotEmpty(t, tags[0]["text"])
+			for _, c := range []string{"sites", "artists", "flavors", "mediums", "movements", "techniques"} {
+				list, ok := res["interrogation"].(map[string]any)[c].([]map[string]any)
+				require.True(t, ok, "category %s", c)
+				require.NotEmpty(t, list, c)
+				assert.IsType(t, "", list[0]["text"], c)
+				assert.IsType(t, 0.0, list[0]["confidence"], c)
+			}
 		}},
 		{"interrogation top_count", &testbackend.Alchemy{}, params.FormInterrogation, map[string]string{"top_count": "2"}, func(t *testing.T, res map[string]any) {
 			assert.Len(t, res["interrogation"].(map[string]any)["tags"], 2)
