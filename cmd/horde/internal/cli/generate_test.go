@@ -117,6 +117,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"worker", "-c", "x.yaml", "--text-backend", "none"}, "no backend: choose at least one", "horde worker --help"},
 		{[]string{"sim", "serve", "--user", "nokey"}, "want NAME:KEY", "horde sim serve --help"},
 		{[]string{"sim", "serve", "--fault", "*:404=1"}, "unknown kind", "horde sim serve --help"},
+		{[]string{"sim", "serve", "--image-model-reference", "no-such-file.json"}, "--image-model-reference: open no-such-file.json", "horde sim serve --help"},
+		{[]string{"sim", "serve", "--text-model-reference", "no-such-file.json"}, "--text-model-reference: open no-such-file.json", "horde sim serve --help"},
 		{[]string{"demo", "--size", "100"}, "--size must be a multiple of 64", "horde demo --help"},
 		{[]string{"--url", "ftp://x", "status"}, "", "horde status --help"},
 	} {

@@ -158,3 +158,18 @@ forms: [caption]
 	assert.Regexp(t, `(?m)^worker stopped: jobs 1 done, 0 faulted, 0 in flight; \d+\.\d\d kudos;`, r.stderr)
 	assert.NotContains(t, r.stdout+r.stderr, "owner-key-0123456789")
 }
+
+func TestSimModelReferenceFiles(t *testing.T) {
+	dir := t.TempDir()
+	imgPath, txtPath := dir+"/sd.json", dir+"/text.json"
+	require.NoError(t, os.WriteFile(imgPath, []byte(`{"Mine":{"name":"Mine","baseline":"stable_diffusion_xl"}}`), 0o600))
+	require.NoError(t, os.WriteFile(txtPath, []byte(`{"koboldcpp/mine":{"name":"koboldcpp/mine"}}`), 0o600))
+	img, txt, err := loadReferences(imgPath, txtPath)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Mine"}, img.Names())
+	assert.Equal(t, []string{"koboldcpp/mine"}, txt.Names())
+	img, txt, err = loadReferences("", "")
+	require.NoError(t, err)
+	assert.Nil(t, img, "empty: the simulator keeps its snapshot")
+	assert.Nil(t, txt)
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/horde-go/horde/pkg/hordetest"
+	"github.com/horde-go/horde/pkg/params"
 )
 
 // parseUser reads NAME:KEY[:ROLES][:KUDOS], ROLES a comma-separated list of trusted,
@@ -135,6 +136,7 @@ func (a *app) simCommand() *cobra.Command {
 		delay                   time.Duration
 		seed                    uint64
 		imageModels, textModels []string
+		imageRef, textRef       string
 	)
 	serveCmd := &cobra.Command{
 		Use:   "serve",
@@ -151,6 +153,13 @@ on Ctrl-C. With auto-fulfilment on, a built-in worker finishes every job after -
 				hordetest.WithMaintenance(maint), hordetest.WithImageModels(imageModels...), hordetest.WithTextModels(textModels...)}
 			if auto {
 				opts = append(opts, hordetest.WithAutoFulfil(delay))
+			}
+			if imageRef != "" || textRef != "" {
+				img, txt, err := loadReferences(imageRef, textRef)
+				if err != nil {
+					return err
+				}
+				opts = append(opts, hordetest.WithModelReference(img, txt))
 			}
 			if len(users) == 0 {
 				users = []string{"sim-user:sim-user-key:trusted:1000000"}
@@ -221,6 +230,27 @@ on Ctrl-C. With auto-fulfilment on, a built-in worker finishes every job after -
 	f.Uint64Var(&seed, "seed", 1, "seed of ids, seeds and faults")
 	f.StringSliceVar(&imageModels, "image-models", []string{"stable_diffusion"}, "image models of the built-in worker")
 	f.StringSliceVar(&textModels, "text-models", []string{"hordetest/text"}, "text models of the built-in worker")
+	f.StringVar(&imageRef, "image-model-reference", "", "the image model reference (stable_diffusion.json) to judge requests by (default: the snapshot built in)")
+	f.StringVar(&textRef, "text-model-reference", "", "the text model reference (db.json) to judge requests by (default: the snapshot built in)")
 	cmd.AddCommand(serveCmd)
 	return cmd
+}
+
+// loadReferences reads the model reference files given to sim serve; an empty path keeps the
+// snapshot built into the simulator.
+func loadReferences(imagePath, textPath string) (*params.ImageModelReference, *params.TextModelReference, error) {
+	var img *params.ImageModelReference
+	var txt *params.TextModelReference
+	var err error
+	if imagePath != "" {
+		if img, err = params.LoadImageModelReferenceFile(imagePath); err != nil {
+			return nil, nil, usagef("--image-model-reference: %v", err)
+		}
+	}
+	if textPath != "" {
+		if txt, err = params.LoadTextModelReferenceFile(textPath); err != nil {
+			return nil, nil, usagef("--text-model-reference: %v", err)
+		}
+	}
+	return img, txt, nil
 }
