@@ -182,7 +182,7 @@ func (s *Server) handleNews(*http.Request) (int, any) {
 	return http.StatusOK, []gen.Newspiece{{
 		DatePublished: ptr("2026-08-06"), Importance: ptr("Information"), Tags: []string{"hordetest"},
 		Title:     ptr("hordetest simulator"),
-		Newspiece: ptr("You are talking to hordetest, an in-process AI Horde simulator."), MoreInfoUrls: []string{},
+		Newspiece: ptr("You are talking to hordetest, an in-process AI Horde simulator."), MoreInfoUrls: []string{"https://github.com/horde-go/horde"},
 	}}
 }
 

@@ -14,7 +14,7 @@ func (s *Server) workerDetailsLocked(w *worker, now time.Time, privilege int) ge
 	d := gen.WorkerDetails{ID: ptr(w.id), Name: ptr(w.name), Type: &wt, BridgeAgent: w.bridgeAgent,
 		Online: ptr(w.online(now)), RequestsFulfilled: ptr(w.fulfilled), KudosRewards: ptr(w.kudosEarned),
 		KudosDetails: &gen.WorkerKudosDetails{Generated: ptr(w.kudosEarned), Uptime: ptr(0)},
-		Threads:      ptr(w.threads), Uptime: ptr(int(now.Sub(w.created).Seconds())), MaintenanceMode: ptr(w.maintenance), Info: ptr(w.info),
+		Threads:      ptr(w.threads), Uptime: ptr(int(now.Sub(w.created).Seconds())), MaintenanceMode: ptr(w.maintenance), Info: nonEmpty(w.info),
 		NSFW: ptr(w.nsfw), Trusted: ptr(w.owner.Trusted), Flagged: ptr(false),
 		UncompletedJobs: ptr(w.aborted), Models: append([]string{}, w.models...), Team: &gen.TeamDetailsLite{}}
 	if privilege >= 2 {
@@ -195,4 +195,12 @@ func (s *Server) handleWorkerByName(r *http.Request) (int, any) {
 		return 0, herr(http.StatusNotFound, "WorkerNotFound", "Worker "+r.PathValue("worker_name")+" not found.")
 	}
 	return http.StatusOK, s.workerJSON(s.workerDetailsLocked(w, s.clock.Now(), s.privilegeLocked(r)))
+}
+
+// nonEmpty is nil for "": the server leaves out a worker's info it was never given.
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
