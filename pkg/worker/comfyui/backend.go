@@ -76,6 +76,7 @@ type Backend struct {
 	ckpts      map[string]string // Horde model → checkpoint file, of the files ComfyUI has
 	flags      params.WorkerFeatureFlags
 	embeddings []string
+	pp         map[params.PostProcessor]string // post-processor → model file
 	seq        int
 }
 
@@ -111,8 +112,10 @@ func (b *Backend) Client() *Client { return b.client }
 
 // LimitImageOffer reads GET /object_info and narrows the offer to what this ComfyUI can run:
 // the models whose checkpoint file it has, img2img and inpainting when its loader and encoder
-// nodes exist, LoRAs when it has LoraLoader and LoRA files. ControlNet and post-processing are
-// not offered: this backend does not map them yet.
+// nodes exist, LoRAs when it has LoraLoader and LoRA files, post-processing when it can run at
+// least one post-processor (upscalers with UpscaleModelLoader and the model file, face fixers
+// with the facerestore_cf nodes; a job asking for one it cannot run is refused). ControlNet is
+// not offered: this backend does not map it yet.
 func (b *Backend) LimitImageOffer(ctx context.Context, o *worker.ImageOffer) ([]string, error) {
 	oi, err := b.client.ObjectInfo(ctx)
 	if err != nil {
@@ -190,9 +193,20 @@ func (b *Backend) LimitImageOffer(ctx context.Context, o *worker.ImageOffer) ([]
 	}
 	drop(&o.AllowControlNet, "ControlNet dropped: the ComfyUI backend does not map it yet")
 	drop(&o.AllowSDXLControlNet, "SDXL ControlNet dropped: the ComfyUI backend does not map it yet")
-	drop(&o.AllowPostProcessing, "post-processing dropped: the ComfyUI backend does not map it yet")
+	pp, missing := findPostProcessors(oi, b.cfg.ModelFiles)
+	if len(pp) == 0 {
+		drop(&o.AllowPostProcessing, "post-processing dropped: ComfyUI can run no post-processor: "+whyMissing(missing))
+	} else if o.AllowPostProcessing {
+		for p := range pp {
+			flags.PostProcessors = append(flags.PostProcessors, p)
+		}
+		slices.Sort(flags.PostProcessors)
+		if len(missing) > 0 {
+			notes = append(notes, "post-processing offered with "+postProcessorNames(pp)+"; jobs asking for another are refused: "+whyMissing(missing))
+		}
+	}
 	b.mu.Lock()
-	b.oi, b.ckpts, b.flags, b.embeddings = oi, ckpts, flags, embeddings
+	b.oi, b.ckpts, b.flags, b.embeddings, b.pp = oi, ckpts, flags, embeddings, pp
 	b.mu.Unlock()
 	return notes, nil
 }
@@ -220,7 +234,7 @@ func (b *Backend) checkpointFor(model string, files []string) string {
 func (b *Backend) GenerateImages(ctx context.Context, job *worker.ImageJob) ([]worker.ImageOutput, error) {
 	img := &job.Params
 	b.mu.Lock()
-	oi, ckpt, flags, embeddings := b.oi, b.ckpts[img.Model], b.flags, b.embeddings
+	oi, ckpt, flags, embeddings, pp := b.oi, b.ckpts[img.Model], b.flags, b.embeddings, b.pp
 	b.seq++
 	prefix := fmt.Sprintf("horde-go-%s-%d", job.ID, b.seq)
 	b.mu.Unlock()
@@ -238,7 +252,7 @@ func (b *Backend) GenerateImages(ctx context.Context, job *worker.ImageJob) ([]w
 	if ckpt == "" {
 		return nil, fmt.Errorf("comfyui: model %q is not served by this ComfyUI", img.Model)
 	}
-	r := request{img: img, checkpoint: ckpt, prefix: prefix, embeddings: embeddings}
+	r := request{img: img, checkpoint: ckpt, prefix: prefix, embeddings: embeddings, postProcessors: pp}
 	if img.Source != nil && len(img.Source.Image.Data) > 0 {
 		var err error
 		if r.source, err = b.client.Upload(ctx, prefix+"-source.png", img.Source.Image.Data); err != nil {
@@ -270,6 +284,13 @@ func (b *Backend) run(ctx context.Context, oi ObjectInfo, r request) ([]byte, []
 	if err != nil {
 		return nil, nil, err
 	}
+	webp, err := b.execute(ctx, g)
+	return webp, notes, err
+}
+
+// execute runs a graph that saves one image and returns the image as WebP. A cancelled or
+// timed-out run is interrupted on ComfyUI.
+func (b *Backend) execute(ctx context.Context, g Graph) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.ImageTimeout)
 	defer cancel()
 	id, h, err := b.client.Execute(ctx, g, nil)
@@ -282,20 +303,20 @@ func (b *Backend) run(ctx context.Context, oi ObjectInfo, r request) ([]byte, []
 				b.log.Warn("comfyui: could not interrupt the prompt", "prompt_id", id, "error", ierr)
 			}
 		}
-		return nil, nil, err
+		return nil, err
 	}
 	if len(h.Images) == 0 {
-		return nil, nil, errors.New("comfyui: the prompt saved no image")
+		return nil, errors.New("comfyui: the prompt saved no image")
 	}
 	png, err := b.client.View(ctx, h.Images[0])
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	webp, err := toWebP(png)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return webp, notes, nil
+	return webp, nil
 }
 
 // toWebP re-encodes ComfyUI's PNG as lossless WebP, the format the Horde stores.

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -52,6 +53,26 @@ func withFiles(ckpts, loras []string) fakeOption {
 	return func(f *fakeComfy) {
 		f.setChoices("CheckpointLoaderSimple", "ckpt_name", ckpts)
 		f.setChoices("LoraLoader", "lora_name", loras)
+	}
+}
+
+// withPostProcessing adds the upscale and face-restore nodes (testdata/object_info_postprocessing.json)
+// with these model files.
+func withPostProcessing(upscalers, faceFixers []string) fakeOption {
+	return func(f *fakeComfy) {
+		data, err := os.ReadFile("testdata/object_info_postprocessing.json")
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		var extra ObjectInfo
+		if err := json.Unmarshal(data, &extra); err != nil {
+			f.t.Fatal(err)
+		}
+		for class, n := range extra {
+			f.oi[class] = n
+		}
+		f.setChoices("UpscaleModelLoader", "model_name", upscalers)
+		f.setChoices("FaceRestoreModelLoader", "model_name", faceFixers)
 	}
 }
 
@@ -233,6 +254,21 @@ func (f *fakeComfy) execute(id, client string, g Graph, hold chan struct{}) {
 		switch n.ClassType {
 		case "EmptyLatentImage", "ImageScale":
 			w, h = asInt(n.Inputs["width"]), asInt(n.Inputs["height"])
+		case "LoadImage":
+			f.mu.Lock()
+			src := f.uploads[n.Inputs["image"].(string)]
+			f.mu.Unlock()
+			if cfg, _, err := image.DecodeConfig(bytes.NewReader(src)); err == nil {
+				w, h = cfg.Width, cfg.Height
+			}
+		case "ImageUpscaleWithModel":
+			// The model's scale, as its file says (x2 or 2x, else 4).
+			file := strings.ToLower(g[n.Inputs["upscale_model"].(Link).Node].Inputs["model_name"].(string))
+			factor := 4
+			if strings.Contains(file, "x2") || strings.Contains(file, "2x") {
+				factor = 2
+			}
+			w, h = w*factor, h*factor
 		case "KSampler":
 			seed = uint64(asInt(n.Inputs["seed"]))
 			steps := asInt(n.Inputs["steps"])

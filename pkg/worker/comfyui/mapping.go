@@ -42,6 +42,8 @@ type request struct {
 	mask       string   // uploaded mask, "" to use the source's alpha
 	prefix     string   // SaveImage filename_prefix
 	embeddings []string // the server's embeddings (GET /embeddings), for textual inversions
+	// postProcessors are the post-processors the server can run, with their model files.
+	postProcessors map[params.PostProcessor]string
 }
 
 // buildGraph turns one image into a ComfyUI graph, and returns the notes to report with the
@@ -139,8 +141,12 @@ func buildGraph(oi ObjectInfo, r request) (Graph, []worker.Metadata, error) {
 			"width": hires.SecondPass.Width, "height": hires.SecondPass.Height, "crop": "disabled"})
 		sample = ksampler(out(up, 0), hires.SecondPass.Steps, hires.SecondPass.DenoisingStrength)
 	}
-	decoded := b.add("VAEDecode", map[string]any{"samples": out(sample, 0), "vae": vae})
-	b.add("SaveImage", map[string]any{"images": out(decoded, 0), "filename_prefix": r.prefix})
+	image := out(b.add("VAEDecode", map[string]any{"samples": out(sample, 0), "vae": vae}), 0)
+	image, err = postProcess(b, image, img.PostProcessing, r.postProcessors, oi, deref(img.FacefixerStrength, defaultFidelity))
+	if err != nil {
+		return nil, nil, err
+	}
+	b.add("SaveImage", map[string]any{"images": image, "filename_prefix": r.prefix})
 	return b.g, notes, nil
 }
 
@@ -163,13 +169,23 @@ func samplerName(oi ObjectInfo, s params.Sampler) (string, error) {
 	return name, nil
 }
 
-// matchFile finds the file of a model name among a loader's files: the same name, or the same
-// name without directory and extension, case-insensitive.
+// matchFile finds the file of a model name among a loader's files, case-insensitive: the same
+// path, else the same file name in any folder, else the same name without folder and extension
+// (a name given without its extension).
 func matchFile(files []string, name string) string {
 	want := strings.ToLower(name)
 	for _, f := range files {
-		stem := strings.ToLower(strings.TrimSuffix(path.Base(f), path.Ext(f)))
-		if strings.ToLower(f) == want || stem == want {
+		if strings.ToLower(f) == want {
+			return f
+		}
+	}
+	for _, f := range files {
+		if strings.ToLower(path.Base(f)) == want {
+			return f
+		}
+	}
+	for _, f := range files {
+		if strings.ToLower(strings.TrimSuffix(path.Base(f), path.Ext(f))) == want {
 			return f
 		}
 	}
