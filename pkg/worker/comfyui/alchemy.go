@@ -17,7 +17,8 @@ var (
 )
 
 // LimitAlchemyOffer reads GET /object_info and keeps of the offer the forms this ComfyUI can
-// run: the post-processors it has nodes and model files for (see LimitImageOffer). Captions,
+// run: the post-processors it has nodes and model files for (see LimitImageOffer); an offer
+// naming no form gets every post-processor it can run. Captions,
 // interrogation and NSFW checks are not ComfyUI's: another backend serves them (the vision
 // backend, combined with worker.AlchemyByForm).
 func (b *Backend) LimitAlchemyOffer(ctx context.Context, o *worker.AlchemyOffer) ([]string, error) {
@@ -41,6 +42,13 @@ func (b *Backend) LimitAlchemyOffer(ctx context.Context, o *worker.AlchemyOffer)
 			why = "ComfyUI cannot run it: " + m
 		}
 		notes = append(notes, fmt.Sprintf("form %q dropped: %s", f, why))
+	}
+	if len(o.Forms) == 0 { // no forms named: every post-processor this ComfyUI runs
+		for _, p := range params.PostProcessors() {
+			if _, ok := pp[p]; ok {
+				kept = append(kept, params.AlchemyForm(p))
+			}
+		}
 	}
 	o.Forms = kept
 	b.mu.Lock()

@@ -140,7 +140,7 @@ func (b *Backend) LimitAlchemyOffer(ctx context.Context, o *worker.AlchemyOffer)
 		if slices.Contains(Forms, f) {
 			kept = append(kept, f)
 		} else {
-			notes = append(notes, fmt.Sprintf("form %s dropped: the vision backend serves caption and nsfw only", f))
+			notes = append(notes, fmt.Sprintf("form %q dropped: the vision backend serves caption and nsfw only", f))
 		}
 	}
 	if len(o.Forms) == 0 {

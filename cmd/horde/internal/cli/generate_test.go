@@ -115,6 +115,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"worker"}, "--config is required", "horde worker --help"},
 		{[]string{"worker", "-c", "x.yaml", "--text-backend", "gpt"}, `--text-backend must be one of openai, test, none, not "gpt"`, "horde worker --help"},
 		{[]string{"worker", "-c", "x.yaml", "--text-backend", "none"}, "no backend: choose at least one", "horde worker --help"},
+		{[]string{"worker", "-c", "x.yaml", "--alchemy-backend", "vision,gpu"}, `--alchemy-backend must be none, or vision, comfyui or test separated by commas (vision,comfyui), not "vision,gpu"`, "horde worker --help"},
 		{[]string{"sim", "serve", "--user", "nokey"}, "want NAME:KEY", "horde sim serve --help"},
 		{[]string{"sim", "serve", "--fault", "*:404=1"}, "unknown kind", "horde sim serve --help"},
 		{[]string{"sim", "serve", "--image-model-reference", "no-such-file.json"}, "--image-model-reference: open no-such-file.json", "horde sim serve --help"},

@@ -15,6 +15,7 @@ import (
 	"github.com/horde-go/horde/pkg/params"
 	"github.com/horde-go/horde/pkg/worker"
 	"github.com/horde-go/horde/pkg/worker/bridgedata"
+	"github.com/horde-go/horde/pkg/worker/comfyui"
 	"github.com/horde-go/horde/pkg/worker/openai"
 	"github.com/horde-go/horde/pkg/worker/testbackend"
 )
@@ -56,7 +57,7 @@ A status line shows jobs and kudos. Ctrl-C stops popping and drains the jobs in 
 	f.StringVar(&o.comfyURL, "comfyui-url", "", "the ComfyUI server of the comfyui image backend (default: comfyui_url, else http://127.0.0.1:8188)")
 	f.BoolVar(&o.allowUnchecked, "allow-unchecked-images", false, "serve images with no safety checker: jobs that need an NSFW verdict are then faulted")
 	f.StringVar(&o.text, "text-backend", "openai", "text backend: openai, test or none")
-	f.StringVar(&o.alchemy, "alchemy-backend", "none", "alchemy backend: none, vision or test")
+	f.StringVar(&o.alchemy, "alchemy-backend", "none", "alchemy backends: none, or vision, comfyui or test, several separated by commas (vision,comfyui: captions and NSFW checks from the vision server, post-processing on ComfyUI)")
 	f.StringVar(&o.visionURL, "vision-url", "", "an OpenAI-compatible vision server for captions, NSFW checks and the image safety check (default: vision_url)")
 	f.StringVar(&o.modelRef, "model-reference", "", "image model reference JSON file (default: fetched from upstream)")
 	f.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics (/metrics) and health (/healthz) at this address, such as 127.0.0.1:9099")
@@ -94,21 +95,39 @@ func (o *workerOpts) backends(cfg *bridgedata.Config) (worker.Backends, error) {
 	default:
 		return b, usagef("--text-backend must be openai, test or none, not %q", o.text)
 	}
-	switch o.alchemy {
-	case "none":
-	case "test":
-		b.Alchemy = &testbackend.Alchemy{}
-	case "vision":
-		v, err := o.visionBackend(cfg)
-		if err != nil {
-			return b, err
+	if o.alchemy != "none" {
+		var bs []worker.AlchemyBackend
+		for _, name := range strings.Split(o.alchemy, ",") {
+			switch name {
+			case "test":
+				bs = append(bs, &testbackend.Alchemy{})
+			case "vision":
+				v, err := o.visionBackend(cfg)
+				if err != nil {
+					return b, err
+				}
+				if v == nil {
+					return b, usagef("--alchemy-backend vision needs vision_url in the configuration or --vision-url")
+				}
+				bs = append(bs, v)
+			case "comfyui":
+				// One ComfyUI serves both kinds: the image backend's, when there is one.
+				be, ok := b.Image.(*comfyui.Backend)
+				if !ok {
+					var err error
+					if be, err = o.comfyClient(cfg); err != nil {
+						return b, err
+					}
+				}
+				bs = append(bs, be)
+			default:
+				return b, usagef("--alchemy-backend must be none, or vision, comfyui or test separated by commas, not %q", o.alchemy)
+			}
 		}
-		if v == nil {
-			return b, usagef("--alchemy-backend vision needs vision_url in the configuration or --vision-url")
+		b.Alchemy = bs[0]
+		if len(bs) > 1 {
+			b.Alchemy = worker.NewAlchemyByForm(bs...)
 		}
-		b.Alchemy = v
-	default:
-		return b, usagef("--alchemy-backend must be none, vision or test, not %q", o.alchemy)
 	}
 	if b.Image == nil && b.Text == nil && b.Alchemy == nil {
 		return b, usagef("no backend: choose at least one with --image-backend, --text-backend or --alchemy-backend")
@@ -122,10 +141,17 @@ func (a *app) runWorker(cmd *cobra.Command, o *workerOpts) error {
 	}
 	// Check the backend names before reading the file: they are usage errors.
 	for _, c := range []struct{ flag, val, allowed string }{
-		{"--image-backend", o.image, "none comfyui test"}, {"--text-backend", o.text, "openai test none"}, {"--alchemy-backend", o.alchemy, "none vision test"},
+		{"--image-backend", o.image, "none comfyui test"}, {"--text-backend", o.text, "openai test none"},
 	} {
 		if !slices.Contains(strings.Fields(c.allowed), c.val) {
 			return usagef("%s must be one of %s, not %q", c.flag, strings.Join(strings.Fields(c.allowed), ", "), c.val)
+		}
+	}
+	if o.alchemy != "none" {
+		for _, name := range strings.Split(o.alchemy, ",") {
+			if !slices.Contains([]string{"vision", "comfyui", "test"}, name) {
+				return usagef("--alchemy-backend must be none, or vision, comfyui or test separated by commas (vision,comfyui), not %q", o.alchemy)
+			}
 		}
 	}
 	if o.image == "none" && o.text == "none" && o.alchemy == "none" {
@@ -149,7 +175,7 @@ func (a *app) runWorker(cmd *cobra.Command, o *workerOpts) error {
 	if err != nil {
 		return err
 	}
-	if (o.image == "test" || o.text == "test" || o.alchemy == "test") && !o.allowTestBackends {
+	if (o.image == "test" || o.text == "test" || slices.Contains(strings.Split(o.alchemy, ","), "test")) && !o.allowTestBackends {
 		why, err := testBackendTarget(cmd.Context(), http.DefaultClient, cfg.HordeURL)
 		if err != nil {
 			return usagef("%v", err)

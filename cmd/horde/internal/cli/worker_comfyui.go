@@ -20,6 +20,12 @@ func (o *workerOpts) comfyBackend(cfg *bridgedata.Config) (*comfyui.Backend, err
 			"would be faulted; give a vision server as the safety checker (vision_url or --vision-url), " +
 			"or pass --allow-unchecked-images to serve anyway (see docs/comfyui.md)")
 	}
+	return o.comfyClient(cfg)
+}
+
+// comfyClient builds a ComfyUI backend from the configuration and the flags, for images or
+// for post-processing alchemy (which needs no safety check: it generates nothing).
+func (o *workerOpts) comfyClient(cfg *bridgedata.Config) (*comfyui.Backend, error) {
 	url := cfg.ComfyUIURL
 	if o.comfyURL != "" {
 		url = o.comfyURL

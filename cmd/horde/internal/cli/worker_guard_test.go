@@ -10,6 +10,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/horde-go/horde/pkg/worker"
+	"github.com/horde-go/horde/pkg/worker/bridgedata"
+	"github.com/horde-go/horde/pkg/worker/comfyui"
 )
 
 // stubHorde answers every request in memory with a heartbeat that names node: no request
@@ -73,4 +77,32 @@ func TestVisionBackendNeedsAServer(t *testing.T) {
 	r := runWith(t.Context(), nil, "", &stdout, &stderr, "worker", "--config", path, "--alchemy-backend", "vision", "--text-backend", "none")
 	assert.Equal(t, ExitUsage, r.code)
 	assert.Contains(t, r.stderr, "vision_url")
+}
+
+// TestAlchemyBackends: --alchemy-backend takes several backends, each for its forms; ComfyUI
+// serves images and post-processing as one backend.
+func TestAlchemyBackends(t *testing.T) {
+	cfg := &bridgedata.Config{VisionURL: "http://127.0.0.1:1", ComfyUIURL: "http://127.0.0.1:2"}
+	tests := []struct {
+		image, alchemy string
+		check          func(t *testing.T, b worker.Backends)
+	}{
+		{"none", "vision,comfyui", func(t *testing.T, b worker.Backends) {
+			assert.IsType(t, &worker.AlchemyByForm{}, b.Alchemy)
+		}},
+		{"comfyui", "comfyui", func(t *testing.T, b worker.Backends) {
+			assert.Same(t, b.Image.(*comfyui.Backend), b.Alchemy.(*comfyui.Backend), "one ComfyUI, one backend")
+		}},
+		{"none", "comfyui", func(t *testing.T, b worker.Backends) {
+			assert.IsType(t, &comfyui.Backend{}, b.Alchemy, "post-processing needs no safety checker")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.image+"+"+tt.alchemy, func(t *testing.T) {
+			o := &workerOpts{image: tt.image, text: "none", alchemy: tt.alchemy}
+			b, err := o.backends(cfg)
+			require.NoError(t, err)
+			tt.check(t, b)
+		})
+	}
 }
