@@ -146,10 +146,10 @@ func TestAlchemyForms(t *testing.T) {
 	assert.Equal(t, 0.8, fr.Inputs["codeformer_fidelity"])
 }
 
-// TestAlchemyEndToEnd: simulator → worker → ComfyUI double → simulator: an upscale form's
-// result is the upscaled image on the Horde's R2, for the requester to download.
+// TestAlchemyEndToEnd: simulator → worker → ComfyUI double → simulator, per form: each
+// post-processing form's result is its image on the Horde's R2, for the requester to download.
 func TestAlchemyEndToEnd(t *testing.T) {
-	f := newFakeComfy(t, withPostProcessing(upscalerFiles, nil))
+	f := newFakeComfy(t, withPostProcessing(upscalerFiles, faceFiles))
 	srv := hordetest.NewServer(hordetest.WithRateLimits(false),
 		hordetest.WithUser(hordetest.User{Name: "alice", APIKey: "alice-key", Kudos: 1e6}),
 		hordetest.WithUser(hordetest.User{Name: "owner", APIKey: "owner-key-0123456789", Trusted: true}))
@@ -159,7 +159,7 @@ func TestAlchemyEndToEnd(t *testing.T) {
 	owner, err := horde.NewClient(horde.WithBaseURL(srv.URL), horde.WithAPIKey("owner-key-0123456789"), horde.WithRateLimiting(false))
 	require.NoError(t, err)
 	w, err := worker.New(owner, worker.Settings{
-		Alchemy:     &worker.AlchemyOffer{Name: "comfy-alchemy", Forms: []params.AlchemyForm{"RealESRGAN_x4plus"}},
+		Alchemy:     &worker.AlchemyOffer{Name: "comfy-alchemy", Forms: []params.AlchemyForm{"RealESRGAN_x4plus", "RealESRGAN_x2plus", "CodeFormers"}},
 		PopInterval: 5 * time.Millisecond,
 	}, worker.Backends{Alchemy: be})
 	require.NoError(t, err)
@@ -169,20 +169,23 @@ func TestAlchemyEndToEnd(t *testing.T) {
 	alice, err := horde.NewClient(horde.WithBaseURL(srv.URL), horde.WithAPIKey("alice-key"), horde.WithRateLimiting(false))
 	require.NoError(t, err)
 	res, err := alice.Interrogate(t.Context(), params.Alchemy{Source: params.ImageData{Data: fakePNG(32, 24, 3)},
-		Ops: []params.AlchemyOp{{Form: "RealESRGAN_x4plus"}}}, nil)
+		Ops: []params.AlchemyOp{{Form: "RealESRGAN_x4plus"}, {Form: "RealESRGAN_x2plus"}, {Form: "CodeFormers"}}}, nil)
 	cancel()
 	require.NoError(t, <-done)
 	require.NoError(t, err)
-	require.Len(t, res.Forms, 1)
-	require.Equal(t, "done", res.Forms[0].State)
-	url, ok := res.Forms[0].Result["RealESRGAN_x4plus"].(string)
-	require.True(t, ok, "%v", res.Forms[0].Result)
-	got, err := srv.Client().Get(url)
-	require.NoError(t, err)
-	data, _ := io.ReadAll(got.Body)
-	got.Body.Close()
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
-	require.NoError(t, err)
-	assert.Equal(t, "webp", format)
-	assert.Equal(t, [2]int{128, 96}, [2]int{cfg.Width, cfg.Height})
+	want := map[string][2]int{"RealESRGAN_x4plus": {128, 96}, "RealESRGAN_x2plus": {64, 48}, "CodeFormers": {32, 24}}
+	require.Len(t, res.Forms, len(want))
+	for _, form := range res.Forms {
+		require.Equal(t, "done", form.State, form.Form)
+		url, ok := form.Result[form.Form].(string)
+		require.True(t, ok, "%s: %v", form.Form, form.Result)
+		got, err := srv.Client().Get(url)
+		require.NoError(t, err)
+		data, _ := io.ReadAll(got.Body)
+		got.Body.Close()
+		cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+		require.NoError(t, err, form.Form)
+		assert.Equal(t, "webp", format, form.Form)
+		assert.Equal(t, want[form.Form], [2]int{cfg.Width, cfg.Height}, form.Form)
+	}
 }
