@@ -77,6 +77,7 @@ type Backend struct {
 	flags      params.WorkerFeatureFlags
 	embeddings []string
 	pp         map[params.PostProcessor]string // post-processor → model file
+	cns        map[params.ControlType]controlSupport
 	seq        int
 }
 
@@ -114,8 +115,9 @@ func (b *Backend) Client() *Client { return b.client }
 // the models whose checkpoint file it has, img2img and inpainting when its loader and encoder
 // nodes exist, LoRAs when it has LoraLoader and LoRA files, post-processing when it can run at
 // least one post-processor (upscalers with UpscaleModelLoader and the model file, face fixers
-// with the facerestore_cf nodes; a job asking for one it cannot run is refused). ControlNet is
-// not offered: this backend does not map it yet.
+// with the facerestore_cf nodes; a job asking for one it cannot run is refused), ControlNet for
+// the control types whose model file it has (SD 1.5 models; the map computed by the type's
+// preprocessor node when it has one, else only ready control maps).
 func (b *Backend) LimitImageOffer(ctx context.Context, o *worker.ImageOffer) ([]string, error) {
 	oi, err := b.client.ObjectInfo(ctx)
 	if err != nil {
@@ -191,8 +193,19 @@ func (b *Backend) LimitImageOffer(ctx context.Context, o *worker.ImageOffer) ([]
 		}
 		o.Models = kept
 	}
-	drop(&o.AllowControlNet, "ControlNet dropped: the ComfyUI backend does not map it yet")
-	drop(&o.AllowSDXLControlNet, "SDXL ControlNet dropped: the ComfyUI backend does not map it yet")
+	cns, noControl := findControlNets(oi, b.cfg.ModelFiles)
+	if len(cns) == 0 {
+		drop(&o.AllowControlNet, "ControlNet dropped: ComfyUI can run no control type: "+whyNoControl(noControl))
+	} else if o.AllowControlNet {
+		for ct, sup := range cns {
+			flags.ControlTypes = append(flags.ControlTypes, ct)
+			flags.ReturnControlMap = flags.ReturnControlMap || sup.preprocessor != ""
+		}
+		slices.Sort(flags.ControlTypes)
+		flags.ImageIsControl = true
+		notes = append(notes, "ControlNet offered for "+controlTypeNames(cns)+" (a type without a preprocessor node takes ready control maps only)")
+	}
+	drop(&o.AllowSDXLControlNet, "SDXL ControlNet dropped: the ComfyUI backend maps the SD 1.5 control models only")
 	pp, missing := findPostProcessors(oi, b.cfg.ModelFiles)
 	if len(pp) == 0 {
 		drop(&o.AllowPostProcessing, "post-processing dropped: ComfyUI can run no post-processor: "+whyMissing(missing))
@@ -206,7 +219,7 @@ func (b *Backend) LimitImageOffer(ctx context.Context, o *worker.ImageOffer) ([]
 		}
 	}
 	b.mu.Lock()
-	b.oi, b.ckpts, b.flags, b.embeddings, b.pp = oi, ckpts, flags, embeddings, pp
+	b.oi, b.ckpts, b.flags, b.embeddings, b.pp, b.cns = oi, ckpts, flags, embeddings, pp, cns
 	b.mu.Unlock()
 	return notes, nil
 }
@@ -234,7 +247,7 @@ func (b *Backend) checkpointFor(model string, files []string) string {
 func (b *Backend) GenerateImages(ctx context.Context, job *worker.ImageJob) ([]worker.ImageOutput, error) {
 	img := &job.Params
 	b.mu.Lock()
-	oi, ckpt, flags, embeddings, pp := b.oi, b.ckpts[img.Model], b.flags, b.embeddings, b.pp
+	oi, ckpt, flags, embeddings, pp, cns := b.oi, b.ckpts[img.Model], b.flags, b.embeddings, b.pp, b.cns
 	b.seq++
 	prefix := fmt.Sprintf("horde-go-%s-%d", job.ID, b.seq)
 	b.mu.Unlock()
@@ -252,7 +265,7 @@ func (b *Backend) GenerateImages(ctx context.Context, job *worker.ImageJob) ([]w
 	if ckpt == "" {
 		return nil, fmt.Errorf("comfyui: model %q is not served by this ComfyUI", img.Model)
 	}
-	r := request{img: img, checkpoint: ckpt, prefix: prefix, embeddings: embeddings, postProcessors: pp}
+	r := request{img: img, checkpoint: ckpt, prefix: prefix, embeddings: embeddings, postProcessors: pp, controlNets: cns}
 	if img.Source != nil && len(img.Source.Image.Data) > 0 {
 		var err error
 		if r.source, err = b.client.Upload(ctx, prefix+"-source.png", img.Source.Image.Data); err != nil {
@@ -260,6 +273,15 @@ func (b *Backend) GenerateImages(ctx context.Context, job *worker.ImageJob) ([]w
 		}
 		if len(img.Source.Mask.Data) > 0 {
 			if r.mask, err = b.client.Upload(ctx, prefix+"-mask.png", img.Source.Mask.Data); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if cn := img.ControlNet; cn != nil {
+		r.control = r.source // the source, preprocessed
+		if cn.ControlMap != nil && len(cn.ControlMap.Data) > 0 {
+			var err error
+			if r.control, err = b.client.Upload(ctx, prefix+"-control.png", cn.ControlMap.Data); err != nil {
 				return nil, err
 			}
 		}

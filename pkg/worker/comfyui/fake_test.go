@@ -56,23 +56,38 @@ func withFiles(ckpts, loras []string) fakeOption {
 	}
 }
 
-// withPostProcessing adds the upscale and face-restore nodes (testdata/object_info_postprocessing.json)
-// with these model files.
+// withExtraNodes adds nodes of testdata/object_info_extra.json (written from their source).
+func (f *fakeComfy) withExtraNodes(classes ...string) {
+	data, err := os.ReadFile("testdata/object_info_extra.json")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	var extra ObjectInfo
+	if err := json.Unmarshal(data, &extra); err != nil {
+		f.t.Fatal(err)
+	}
+	for _, class := range classes {
+		f.oi[class] = extra[class]
+	}
+}
+
+// withPostProcessing adds the upscale and face-restore nodes with these model files.
 func withPostProcessing(upscalers, faceFixers []string) fakeOption {
 	return func(f *fakeComfy) {
-		data, err := os.ReadFile("testdata/object_info_postprocessing.json")
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		var extra ObjectInfo
-		if err := json.Unmarshal(data, &extra); err != nil {
-			f.t.Fatal(err)
-		}
-		for class, n := range extra {
-			f.oi[class] = n
-		}
+		f.withExtraNodes("UpscaleModelLoader", "ImageUpscaleWithModel", "FaceRestoreModelLoader", "FaceRestoreCFWithModel")
 		f.setChoices("UpscaleModelLoader", "model_name", upscalers)
 		f.setChoices("FaceRestoreModelLoader", "model_name", faceFixers)
+	}
+}
+
+// withControlNets adds ControlNet model files, and the Canny preprocessor node when asked.
+func withControlNets(files []string, preprocessor bool) fakeOption {
+	return func(f *fakeComfy) {
+		f.setChoices("ControlNetLoader", "control_net_name", files)
+		f.setChoices("DiffControlNetLoader", "control_net_name", files)
+		if preprocessor {
+			f.withExtraNodes("CannyEdgePreprocessor")
+		}
 	}
 }
 

