@@ -98,11 +98,15 @@ func (s *Server) handleTextAsync(r *http.Request) (int, any) {
 	defer s.mu.Unlock()
 	now := s.clock.Now()
 	s.sweepLocked(now)
+	userPrompt := in.Prompt
+	if in.Style != nil {
+		if e := s.applyTextStyleLocked(&in); e != nil {
+			return 0, e
+		}
+		p = *in.Params
+	}
 	if s.maintenance {
 		return 0, herr(http.StatusBadRequest, "MaintenanceMode", "AI Horde has entered maintenance mode. Please try again later.")
-	}
-	if in.Style != nil {
-		return 0, herr(http.StatusNotFound, "StyleNotFound", "Style '"+*in.Style+"' not found.")
 	}
 	if in.Webhook != nil && !strings.HasPrefix(*in.Webhook, "https://") {
 		return 0, herr(http.StatusBadRequest, "BadRequest", "webhook must be an https URL")
@@ -117,7 +121,11 @@ func (s *Server) handleTextAsync(r *http.Request) (int, any) {
 	if len(in.ExtraSourceImages) > 5 {
 		return 0, herr(http.StatusBadRequest, "TooManyExtraSourceImages.", "You can send a maximum of 5 extra source images.")
 	}
-	if deref(in.Prompt, "") == "" {
+	missingPrompt := deref(in.Prompt, "") == ""
+	if in.Style != nil { // the server checks the request's own prompt
+		missingPrompt = userPrompt != nil && *userPrompt == ""
+	}
+	if missingPrompt {
 		return 0, herr(http.StatusBadRequest, "MissingPrompt", "You cannot specify an empty prompt.")
 	}
 	for _, wid := range in.Workers {
@@ -195,8 +203,12 @@ func (s *Server) handleTextAsync(r *http.Request) (int, any) {
 	req.seq = s.seq
 	req.priority = math.Round(u.Kudos)
 	req.expiry = now.Add(s.cfg.expiry)
-	s.debitLocked(u, 1)
-	req.charged = 1
+	tax := 1.0
+	if in.Style != nil {
+		tax += 2 // the style adjustment of the horde tax (text requests pay it only with a style)
+	}
+	s.debitLocked(u, tax)
+	req.charged = tax
 	s.requests[req.id] = req
 	s.queue = append(s.queue, req)
 	u.requests[kindText]++
