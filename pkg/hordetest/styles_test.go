@@ -3,8 +3,8 @@ package hordetest
 import (
 	"fmt"
 	"net/http"
-	"os"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -384,7 +384,9 @@ func TestCollections(t *testing.T) {
 	assert.Equal(t, []any{map[string]any{"id": a, "name": "wally#3::style::ca"}, map[string]any{"id": b, "name": "wally#3::style::cb"}}, g.body["styles"])
 	assert.NotContains(t, g.body, "info", "the server's details have no info (null)")
 
-	patch := func(key string, body map[string]any) resp { return call(t, s, "PATCH", "v2/collections/"+col, key, body) }
+	patch := func(key string, body map[string]any) resp {
+		return call(t, s, "PATCH", "v2/collections/"+col, key, body)
+	}
 	assert.Equal(t, "StyleMismatch", patch(keyAlice, map[string]any{"public": false}).str("rc"), "a PATCH must name styles by name")
 	assert.Equal(t, "StyleMismatch", patch(keyAlice, map[string]any{"styles": []string{"ct"}}).str("rc"))
 	assert.Equal(t, "CollectionNotFound", call(t, s, "PATCH", "v2/collections/x", keyAlice, map[string]any{"styles": []string{"ca"}}).str("rc"))
