@@ -361,7 +361,7 @@ func (s *Server) handleStylePost(r *http.Request, kind string) (int, any) {
 		return 0, missingAPIKey(helpRegisteredKey)
 	}
 	bad := func(msg string) (int, any) { return 0, herr(http.StatusBadRequest, "BadRequest", msg) }
-	if in.Models == nil || len(in.Models) < 1 {
+	if len(in.Models) < 1 {
 		return bad("A style has to specify at least one model.")
 	}
 	if len(in.Models) > 5 {

@@ -348,6 +348,7 @@ func TestStyleAppliedToTextRequest(t *testing.T) {
 		{"unknown style", map[string]any{"prompt": "x", "style": "nothing here"}, 404, "StyleNotFound"},
 		{"empty prompt", map[string]any{"prompt": "", "style": id}, 400, "MissingPrompt"},
 		{"no prompt", map[string]any{"style": id}, 202, ""},
+		{"style too short", map[string]any{"prompt": "x", "style": "ab"}, 400, ""},
 	}
 	for _, tc := range cases {
 		r := call(t, s, "POST", "v2/generate/text/async", keyAlice, tc.body)

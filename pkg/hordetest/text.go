@@ -91,6 +91,9 @@ func (s *Server) handleTextAsync(r *http.Request) (int, any) {
 			return 0, e
 		}
 	}
+	if e := strLen("style", in.Style, 3, 1024); e != nil {
+		return 0, e
+	}
 	if r.Header.Get("apikey") == "" {
 		return 0, missingAPIKey(helpRegisteredKey)
 	}
