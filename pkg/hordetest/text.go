@@ -144,27 +144,8 @@ func (s *Server) handleTextAsync(r *http.Request) (int, any) {
 		return 0, herr(http.StatusTooManyRequests, "TooManyPrompts", "Parallel requests exceeded user limit.")
 	}
 	maxLen, maxCtx := deref(p.MaxLength, 80), deref(p.MaxContextLength, 2048)
-	if maxCtx < maxLen {
-		return 0, herr(http.StatusBadRequest, "TokenOverflow", "Your requested max_context_length must be bigger than max_length.")
-	}
-	if p.SamplerOrder != nil {
-		d := map[int]bool{}
-		for _, x := range p.SamplerOrder {
-			d[x] = true
-		}
-		if len(d) < 7 {
-			return 0, herr(http.StatusBadRequest, "MissingFullSamplerOrder", "When sending a custom sampler order, you need to specify all possible samplers in the order.")
-		}
-	}
-	if len(p.StopSequence) > 128 {
-		return 0, herr(http.StatusBadRequest, "TooManyStopSequences", "Too many stop sequences specified (max allowed is 128).")
-	}
-	total := 0
-	for _, st := range p.StopSequence {
-		total += len(st)
-	}
-	if total > 2000 {
-		return 0, herr(http.StatusBadRequest, "ExcessiveStopSequence", "Your total stop sequence length exceeds the allowed limit.")
+	if e := validateTextParams(&p); e != nil {
+		return 0, e
 	}
 	if len(in.ExtraSourceImages) > 0 {
 		return 0, herr(http.StatusBadRequest, "InvalidExtraSourceImages.", "Text generation does not take extra source images.")
