@@ -97,6 +97,7 @@ func TestConformanceEveryOperation(t *testing.T) {
 		call(t, s, "GET", "v2/generate/status/"+img, "", nil)
 	}
 	step("GET", "v2/generate/status/"+img, "", nil, 429)
+	driveStyles(t, clk, step)
 
 	c.check(t)
 	var missing []string

@@ -28,11 +28,16 @@ func (s *Server) handleImageAsync(r *http.Request) (int, any) {
 	defer s.mu.Unlock()
 	now := s.clock.Now()
 	s.sweepLocked(now)
+	var styleModels []string
+	if in.Style != nil {
+		m, e := s.applyImageStyleLocked(&in)
+		if e != nil {
+			return 0, e
+		}
+		styleModels = m
+	}
 	if s.maintenance {
 		return 0, herr(http.StatusBadRequest, "MaintenanceMode", "AI Horde has entered maintenance mode. Please try again later.")
-	}
-	if in.Style != nil {
-		return 0, herr(http.StatusNotFound, "StyleNotFound", "Style '"+*in.Style+"' not found.")
 	}
 	if in.Webhook != nil && !strings.HasPrefix(*in.Webhook, "https://") {
 		return 0, herr(http.StatusBadRequest, "BadRequest", "webhook must be an https URL")
@@ -81,6 +86,11 @@ func (s *Server) handleImageAsync(r *http.Request) (int, any) {
 	case !hasKey(raw, "models"):
 		models = []string{"stable_diffusion"}
 	}
+	// The server checks the request's own models but queues the style's.
+	reqModels := models
+	if in.Style != nil {
+		reqModels = styleModels
+	}
 	src := deref(in.SourceImage, "")
 	proc := string(deref(in.SourceProcessing, gen.SourceProcessing("img2img")))
 	ctype := ""
@@ -102,7 +112,7 @@ func (s *Server) handleImageAsync(r *http.Request) (int, any) {
 	}
 
 	req := &request{id: s.newUUIDLocked(), kind: kindImage, user: u, ip: clientIP(r), created: now,
-		imgIn: in, models: models, prompt: in.Prompt, n: n, total: n,
+		imgIn: in, models: reqModels, prompt: in.Prompt, n: n, total: n,
 		trustedWorkers: deref(in.TrustedWorkers, false), slowWorkers: deref(in.SlowWorkers, true),
 		extraSlow: deref(in.ExtraSlowWorkers, false), workersList: firstN(in.Workers, 5),
 		workerBlacklist: deref(in.WorkerBlacklist, false), disableBatching: disableBatching,
@@ -147,8 +157,8 @@ func (s *Server) handleImageAsync(r *http.Request) (int, any) {
 	req.perJob = imageKudos(req)
 	estimate := func() float64 {
 		m := 2.0
-		if len(models) > 0 {
-			m = s.modelBaseline(models[0])
+		if len(reqModels) > 0 {
+			m = s.modelBaseline(reqModels[0])
 		}
 		return burn(req, req.perJob)*float64(n)*m + 1
 	}

@@ -31,10 +31,14 @@ func validateImageInput(in *gen.GenerationInputStable, promptPresent bool) *apiE
 			return validationErr("source_processing", fmt.Sprintf("'%s' is not one of ['img2img', 'inpainting', 'outpainting', 'remix']", *in.SourceProcessing))
 		}
 	}
-	p := in.Params
-	if p == nil {
+	if in.Params == nil {
 		return nil
 	}
+	return validateStableParamsSchema(in.Params)
+}
+
+// validateStableParamsSchema applies the schema limits of image params (requests and styles).
+func validateStableParamsSchema(p *gen.ModelGenerationInputStable) *apiError {
 	for _, d := range []struct {
 		name string
 		v    *int

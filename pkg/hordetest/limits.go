@@ -61,6 +61,11 @@ func limitsFor(method, path string) []limitRule {
 		return []limitRule{perMinute(60, "ippath")}
 	case path == "/v2/status/modes":
 		return []limitRule{perMinute(30, "ip")}
+	case path == "/v2/styles/text" || path == "/v2/styles/image/{style_id}": // swapped upstream
+		return []limitRule{perHour(20, "ippath"), perSecond(2, "ippath")}
+	case path == "/v2/styles/image" || path == "/v2/styles/text/{style_id}" || path == "/v2/styles/image/{style_id}/example" ||
+		path == "/v2/collections" || path == "/v2/collections/{collection_id}":
+		return []limitRule{perMinute(90, "ippath"), perSecond(2, "ippath")}
 	}
 	return []limitRule{perMinute(90, "ip")}
 }

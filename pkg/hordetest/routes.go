@@ -47,6 +47,31 @@ func (s *Server) routes(add func(method, path, op string, h handlerFunc)) {
 	add("GET", "/v2/stats/img/models", "get_image_horde_stats_models", s.handleImgModels)
 	add("GET", "/v2/stats/text/totals", "get_text_horde_stats_totals", s.handleTextTotals)
 	add("GET", "/v2/stats/text/models", "get_text_horde_stats_models", s.handleTextModels)
+	s.styleRoutes(add)
+}
+
+func (s *Server) styleRoutes(add func(method, path, op string, h handlerFunc)) {
+	add("GET", "/v2/styles/image", "get_image_style", s.handleImageStyles)
+	add("POST", "/v2/styles/image", "post_image_style", s.handleImageStylePost)
+	add("GET", "/v2/styles/image/{style_id}", "get_single_image_style", s.handleImageStyleGet)
+	add("PATCH", "/v2/styles/image/{style_id}", "patch_single_image_style", s.handleImageStylePatch)
+	add("DELETE", "/v2/styles/image/{style_id}", "delete_single_image_style", s.handleStyleDelete)
+	add("GET", "/v2/styles/image_by_name/{style_name}", "get_single_image_style_by_name", s.handleImageStyleByName)
+	add("POST", "/v2/styles/image/{style_id}/example", "post_image_style_example", s.handleStyleExamplePost)
+	add("PATCH", "/v2/styles/image/{style_id}/example/{example_id}", "patch_single_image_style_example", s.handleStyleExamplePatch)
+	add("DELETE", "/v2/styles/image/{style_id}/example/{example_id}", "delete_single_image_style_example", s.handleStyleExampleDelete)
+	add("GET", "/v2/styles/text", "get_text_style", s.handleTextStyles)
+	add("POST", "/v2/styles/text", "post_text_style", s.handleTextStylePost)
+	add("GET", "/v2/styles/text/{style_id}", "get_single_text_style", s.handleTextStyleGet)
+	add("PATCH", "/v2/styles/text/{style_id}", "patch_single_text_style", s.handleTextStylePatch)
+	add("DELETE", "/v2/styles/text/{style_id}", "delete_single_text_style", s.handleStyleDelete)
+	add("GET", "/v2/styles/text_by_name/{style_name}", "get_single_text_style_by_name", s.handleTextStyleByName)
+	add("GET", "/v2/collections", "get_collection", s.handleCollections)
+	add("POST", "/v2/collections", "post_collection", s.handleCollectionPost)
+	add("GET", "/v2/collections/{collection_id}", "get_single_collection", s.handleCollectionGet)
+	add("PATCH", "/v2/collections/{collection_id}", "patch_single_collection", s.handleCollectionPatch)
+	add("DELETE", "/v2/collections/{collection_id}", "delete_single_collection", s.handleCollectionDelete)
+	add("GET", "/v2/collection_by_name/{collection_name}", "get_single_collection_by_name", s.handleCollectionByName)
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -212,6 +212,10 @@ type Server struct {
 	transfers   map[string]transferRecord
 	lastSent    map[[2]int]time.Time
 	expiredIDs  []string
+	styles      map[string]*style
+	collections map[string]*collection
+	examples    map[string]*styleExample
+	styleSeq    int64
 	logMu       sync.Mutex
 	log         []Call
 	stats       stats
@@ -265,6 +269,9 @@ func NewUnstartedServer(opts ...Option) *Server {
 		maintenance: cfg.maintenance,
 		transfers:   map[string]transferRecord{},
 		lastSent:    map[[2]int]time.Time{},
+		styles:      map[string]*style{},
+		collections: map[string]*collection{},
+		examples:    map[string]*styleExample{},
 		stats:       stats{imgModels: map[string]int{}, txtModels: map[string]int{}},
 	}
 	s.r2key = []byte(fmt.Sprintf("hordetest-r2-%d", cfg.seed))
@@ -273,7 +280,7 @@ func NewUnstartedServer(opts ...Option) *Server {
 	// The anonymous account sits at its kudos floor (-50), as on the real horde, where every
 	// anonymous request drains it: requests needing upfront kudos are refused.
 	anon := &user{User: User{Name: "Anonymous", APIKey: AnonymousAPIKey, Concurrency: 30, Kudos: -50}, id: 0,
-		created: s.clock.Now(), requests: map[string]int{}}
+		created: s.clock.Now(), requests: map[string]int{}, styleUse: map[string]int{}}
 	s.users[0] = anon
 	s.usersByKey[AnonymousAPIKey] = anon
 	for _, u := range cfg.users {
@@ -380,6 +387,8 @@ type user struct {
 	spent    float64 // total charged for generations
 	earned   float64
 	requests map[string]int
+	styled   float64        // kudos received for the use of the user's styles
+	styleUse map[string]int // uses of the user's styles, by kind
 }
 
 func (u *user) alias() string { return u.Name + "#" + strconv.Itoa(u.id) }
@@ -413,7 +422,7 @@ func (s *Server) addUserLocked(u User) (*user, error) {
 	if u.Name == "" {
 		u.Name = "user"
 	}
-	uu := &user{User: u, id: u.ID, created: s.clock.Now(), requests: map[string]int{}}
+	uu := &user{User: u, id: u.ID, created: s.clock.Now(), requests: map[string]int{}, styleUse: map[string]int{}}
 	s.users[u.ID] = uu
 	s.usersByKey[u.APIKey] = uu
 	return uu, nil

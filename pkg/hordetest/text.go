@@ -88,6 +88,9 @@ func (s *Server) handleTextAsync(r *http.Request) (int, any) {
 			return 0, e
 		}
 	}
+	if e := strLen("style", in.Style, 3, 1024); e != nil {
+		return 0, e
+	}
 	if r.Header.Get("apikey") == "" {
 		return 0, missingAPIKey(helpRegisteredKey)
 	}
@@ -95,11 +98,15 @@ func (s *Server) handleTextAsync(r *http.Request) (int, any) {
 	defer s.mu.Unlock()
 	now := s.clock.Now()
 	s.sweepLocked(now)
+	userPrompt := in.Prompt
+	if in.Style != nil {
+		if e := s.applyTextStyleLocked(&in); e != nil {
+			return 0, e
+		}
+		p = *in.Params
+	}
 	if s.maintenance {
 		return 0, herr(http.StatusBadRequest, "MaintenanceMode", "AI Horde has entered maintenance mode. Please try again later.")
-	}
-	if in.Style != nil {
-		return 0, herr(http.StatusNotFound, "StyleNotFound", "Style '"+*in.Style+"' not found.")
 	}
 	if in.Webhook != nil && !strings.HasPrefix(*in.Webhook, "https://") {
 		return 0, herr(http.StatusBadRequest, "BadRequest", "webhook must be an https URL")
@@ -114,7 +121,11 @@ func (s *Server) handleTextAsync(r *http.Request) (int, any) {
 	if len(in.ExtraSourceImages) > 5 {
 		return 0, herr(http.StatusBadRequest, "TooManyExtraSourceImages.", "You can send a maximum of 5 extra source images.")
 	}
-	if deref(in.Prompt, "") == "" {
+	missingPrompt := deref(in.Prompt, "") == ""
+	if in.Style != nil { // the server checks the request's own prompt
+		missingPrompt = userPrompt != nil && *userPrompt == ""
+	}
+	if missingPrompt {
 		return 0, herr(http.StatusBadRequest, "MissingPrompt", "You cannot specify an empty prompt.")
 	}
 	for _, wid := range in.Workers {
@@ -130,27 +141,8 @@ func (s *Server) handleTextAsync(r *http.Request) (int, any) {
 		return 0, herr(http.StatusTooManyRequests, "TooManyPrompts", "Parallel requests exceeded user limit.")
 	}
 	maxLen, maxCtx := deref(p.MaxLength, 80), deref(p.MaxContextLength, 2048)
-	if maxCtx < maxLen {
-		return 0, herr(http.StatusBadRequest, "TokenOverflow", "Your requested max_context_length must be bigger than max_length.")
-	}
-	if p.SamplerOrder != nil {
-		d := map[int]bool{}
-		for _, x := range p.SamplerOrder {
-			d[x] = true
-		}
-		if len(d) < 7 {
-			return 0, herr(http.StatusBadRequest, "MissingFullSamplerOrder", "When sending a custom sampler order, you need to specify all possible samplers in the order.")
-		}
-	}
-	if len(p.StopSequence) > 128 {
-		return 0, herr(http.StatusBadRequest, "TooManyStopSequences", "Too many stop sequences specified (max allowed is 128).")
-	}
-	total := 0
-	for _, st := range p.StopSequence {
-		total += len(st)
-	}
-	if total > 2000 {
-		return 0, herr(http.StatusBadRequest, "ExcessiveStopSequence", "Your total stop sequence length exceeds the allowed limit.")
+	if e := validateTextParams(&p); e != nil {
+		return 0, e
 	}
 	if len(in.ExtraSourceImages) > 0 {
 		return 0, herr(http.StatusBadRequest, "InvalidExtraSourceImages.", "Text generation does not take extra source images.")
@@ -192,8 +184,12 @@ func (s *Server) handleTextAsync(r *http.Request) (int, any) {
 	req.seq = s.seq
 	req.priority = math.Round(u.Kudos)
 	req.expiry = now.Add(s.cfg.expiry)
-	s.debitLocked(u, 1)
-	req.charged = 1
+	tax := 1.0
+	if in.Style != nil {
+		tax += 2 // the style adjustment of the horde tax (text requests pay it only with a style)
+	}
+	s.debitLocked(u, tax)
+	req.charged = tax
 	s.requests[req.id] = req
 	s.queue = append(s.queue, req)
 	u.requests[kindText]++

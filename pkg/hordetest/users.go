@@ -16,16 +16,16 @@ func (s *Server) userDetailsLocked(u *user, now time.Time, private bool) gen.Use
 		WorkerInvited: ptr(0), Moderator: ptr(u.Moderator), Trusted: ptr(u.Trusted), Flagged: ptr(u.flagged),
 		Vpn: ptr(false), Service: ptr(false), Education: ptr(false), Customizer: ptr(u.Customizer), Special: ptr(false),
 		Deleted: ptr(u.deleted), Pseudonymous: ptr(false), AccountAge: ptr(int(now.Sub(u.created).Seconds())),
-		WorkerCount: ptr(len(wids)), WorkerIds: wids, SharedkeyIds: []string{}, Styles: []gen.ResponseModelStylesUser{},
+		WorkerCount: ptr(len(wids)), WorkerIds: wids, SharedkeyIds: []string{}, Styles: s.userStylesLocked(u, private),
 		KudosDetails: &gen.UserKudosDetails{Accumulated: ptr(u.earned), Gifted: ptr(u.gifted), Donated: ptr(0.0),
-			Admin: ptr(0.0), Received: ptr(u.received), Recurring: ptr(0.0), Awarded: ptr(0.0), Styled: ptr(0.0)},
+			Admin: ptr(0.0), Received: ptr(u.received), Recurring: ptr(0.0), Awarded: ptr(0.0), Styled: ptr(u.styled)},
 		Records: &gen.UserRecords{
 			Usage:        &gen.UserThingRecords{Megapixelsteps: ptr(0.0), Tokens: ptr(0)},
 			Contribution: &gen.UserThingRecords{Megapixelsteps: ptr(0.0), Tokens: ptr(0)},
 			Fulfillment:  &gen.UserAmountRecords{Image: ptr(0), Text: ptr(0), Interrogation: ptr(0)},
 			Request: &gen.UserAmountRecords{Image: ptr(u.requests[kindImage]), Text: ptr(u.requests[kindText]),
 				Interrogation: ptr(u.requests[kindInterrogation])},
-			Style: &gen.UserAmountRecords{Image: ptr(0), Text: ptr(0), Interrogation: ptr(0)},
+			Style: &gen.UserAmountRecords{Image: ptr(u.styleUse[kindImage]), Text: ptr(u.styleUse[kindText]), Interrogation: ptr(0)},
 		},
 		Usage: &gen.UsageDetails{}, Contributions: &gen.ContributionsDetails{}}
 	if private {
@@ -34,6 +34,23 @@ func (s *Server) userDetailsLocked(u *user, now time.Time, private bool) gen.Use
 		d.MonthlyKudos = &gen.MonthlyKudos{Amount: ptr(0)}
 	}
 	return d
+}
+
+// userStylesLocked lists the user's styles in creation order: public ones, or all of them
+// for the user themselves or a moderator.
+func (s *Server) userStylesLocked(u *user, all bool) []gen.ResponseModelStylesUser {
+	var list []*style
+	for _, st := range s.styles {
+		if st.owner == u && (st.public || all) {
+			list = append(list, st)
+		}
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].seq < list[j].seq })
+	out := []gen.ResponseModelStylesUser{}
+	for _, st := range list {
+		out = append(out, gen.ResponseModelStylesUser{ID: ptr(st.id), Name: ptr(st.uniqueName()), Type: ptr(gen.ModelType(st.kind))})
+	}
+	return out
 }
 
 var userLists = []string{"worker_ids", "styles", "sharedkey_ids"}
@@ -46,7 +63,9 @@ func (s *Server) handleFindUser(r *http.Request) (int, any) {
 	if key == "" || u == nil {
 		return 0, herr(http.StatusUnauthorized, "InvalidAPIKey", "No user matching sent API Key. Have you remembered to register at https://aihorde.net/register ?")
 	}
-	return http.StatusOK, withEmpty(s.userDetailsLocked(u, s.clock.Now(), false), userLists...)
+	d := s.userDetailsLocked(u, s.clock.Now(), false)
+	d.Styles = s.userStylesLocked(u, true) // the server shows the key's owner its private styles
+	return http.StatusOK, withEmpty(d, userLists...)
 }
 
 func (s *Server) handleUsers(r *http.Request) (int, any) {
