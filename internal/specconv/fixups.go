@@ -75,6 +75,9 @@ func Fixups() []Fixup {
 		{"image-models-empty-means-any", 0,
 			"GenerationInputStable.models keeps a pointer: absent means stable_diffusion, [] means any model",
 			imageModelsEmptyMeansAny},
+		{"style-info-may-be-empty", 0,
+			"a style's info (ModelStyleInputStable/Kobold, which StyleStable/Kobold extend) has no minimum length: the server answers \"\" for a style created without one",
+			styleInfoMayBeEmpty},
 		{"return-codes-the-server-raises", 11,
 			"RequestError.rc gains the return codes the server raises but the document omits (BannedClientAgent, IdempotencyKeyConflict, StyleNotFound, ...)",
 			returnCodesTheServerRaises},
@@ -207,6 +210,21 @@ func filterSingleIsObject(doc *openapi2.T) (int, error) {
 	}
 	r.Schema = r.Schema.Value.Items
 	return 1, nil
+}
+
+func styleInfoMayBeEmpty(doc *openapi2.T) (int, error) {
+	n := 0
+	for _, name := range []string{"ModelStyleInputStable", "ModelStyleInputKobold"} {
+		def := doc.Definitions[name]
+		if def == nil || def.Value == nil {
+			continue
+		}
+		if info := def.Value.Properties["info"]; info != nil && info.Value != nil && info.Value.MinLength > 0 {
+			info.Value.MinLength = 0
+			n++
+		}
+	}
+	return n, nil
 }
 
 func usersListIsArray(doc *openapi2.T) (int, error) {

@@ -126,6 +126,14 @@ func TestFixups(t *testing.T) {
 		assert.Equal(t, []string{"day", "month", "total"}, doc.Definitions["ImgModelStats"].Value.Required)
 	})
 
+	t.Run("style-info-may-be-empty", func(t *testing.T) {
+		doc := swagger(t, `{
+			"ModelStyleInputStable":{"type":"object","properties":{"info":{"type":"string","minLength":10}}},
+			"ModelStyleInputKobold":{"type":"object","properties":{"info":{"type":"string","minLength":10}}}}`, "")
+		apply(t, "style-info-may-be-empty", doc, 2)
+		assert.Zero(t, doc.Definitions["ModelStyleInputKobold"].Value.Properties["info"].Value.MinLength)
+	})
+
 	t.Run("filter-single-is-object", func(t *testing.T) {
 		doc := swagger(t, `{"FilterDetails":{"type":"object"}}`, `{"/v2/filters/{filter_id}":{"get":`+
 			op("get_filter_single", "", `{"type":"array","items":{"$ref":"#/definitions/FilterDetails"}}`)+`}}`)

@@ -107,6 +107,12 @@ func TestHeldToTheRealServer(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, workerID)
+	// As recorded: a style without params first (the list's), then one with.
+	plain := call(t, s, "POST", "v2/styles/image", keyWorker, map[string]any{"name": "my-style", "prompt": "{p}{np}", "models": []string{"stable_diffusion"}})
+	require.Equal(t, 200, plain.status, string(plain.raw))
+	style := call(t, s, "POST", "v2/styles/image", keyWorker, map[string]any{"name": "pocstyle", "prompt": "{p}###{np}",
+		"params": map[string]any{"steps": 20}, "models": []string{"stable_diffusion"}})
+	require.Equal(t, 200, style.status, string(style.raw))
 
 	tests := []struct {
 		file, method, path, key string
@@ -129,6 +135,11 @@ func TestHeldToTheRealServer(t *testing.T) {
 		{file: "users_id_200", method: "GET", path: "v2/users/1", key: keyAlice},
 		{file: "workers_200", method: "GET", path: "v2/workers?type=image"},
 		{file: "workers_id_200", method: "GET", path: "v2/workers/" + workerID, key: "mod-key-000004"},
+		{file: "styles_image_post_200", do: func() resp { return style }},
+		{file: "styles_image_get_200", method: "GET", path: "v2/styles/image/" + style.str("id")},
+		{file: "styles_image_200", method: "GET", path: "v2/styles/image"},
+		{file: "styles_text_200", method: "GET", path: "v2/styles/text"},
+		{file: "collections_200", method: "GET", path: "v2/collections"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
