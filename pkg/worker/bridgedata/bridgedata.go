@@ -143,6 +143,9 @@ type Config struct {
 	// ComfyUIImageTimeout bounds one image on ComfyUI (comfyui_image_timeout, seconds, a
 	// horde-go key; 0: the backend's default).
 	ComfyUIImageTimeout time.Duration
+	// ComfyUISafetyNode is the class of a ComfyUI node that checks the generated images
+	// (comfyui_safety_node, a horde-go key; see comfyui.SafetyNode); empty: none.
+	ComfyUISafetyNode string
 	// VisionURL is the OpenAI-compatible vision server of the vision alchemy backend and safety
 	// checker (vision_url, a horde-go key); empty: none.
 	VisionURL string

@@ -498,6 +498,7 @@ func TestComfyUIKeys(t *testing.T) {
 api_key: owner-key-0123456789
 comfyui_url: "http://10.0.0.5:8188/"
 comfyui_image_timeout: 120
+comfyui_safety_node: "Safety Checker"
 vision_url: "http://127.0.0.1:8080/"
 vision_model: gemma-3-4b-it
 comfyui_model_files:
@@ -508,6 +509,7 @@ comfyui_model_files:
 	assert.Empty(t, warns)
 	assert.Equal(t, "http://10.0.0.5:8188", c.ComfyUIURL)
 	assert.Equal(t, 2*time.Minute, c.ComfyUIImageTimeout)
+	assert.Equal(t, "Safety Checker", c.ComfyUISafetyNode)
 	assert.Equal(t, map[string]string{"AlbedoBase XL (SDXL)": "albedobaseXL_v21.safetensors", "Deliberate": "deliberate_v3.safetensors"}, c.ComfyUIModelFiles)
 	assert.Equal(t, "http://127.0.0.1:8188", Default().ComfyUIURL)
 	assert.Equal(t, "http://127.0.0.1:8080", c.VisionURL)

@@ -251,6 +251,7 @@ func (f *fakeComfy) execute(id, client string, g Graph, hold chan struct{}) {
 	var saveID string
 	var w, h int
 	var seed uint64
+	var loaded, saved []byte // the last image loaded; what a safety node passed on
 	for _, nid := range g.ids() {
 		n := g[nid]
 		if interrupted {
@@ -276,6 +277,15 @@ func (f *fakeComfy) execute(id, client string, g Graph, hold chan struct{}) {
 			if cfg, _, err := image.DecodeConfig(bytes.NewReader(src)); err == nil {
 				w, h = cfg.Width, cfg.Height
 			}
+			loaded = src
+		case "HordeTestSafetyBlackout":
+			// The stand-in classifier: a mostly red image is unsafe, and comes back black.
+			saved = loaded
+			if im, _, err := image.Decode(bytes.NewReader(loaded)); err == nil {
+				if r, g, _, _ := im.At(0, 0).RGBA(); r>>8 > 200 && g>>8 < 50 {
+					saved = fakePNG(w, h, 0)
+				}
+			}
 		case "ImageUpscaleWithModel":
 			// The model's scale, as its file says (x2 or 2x, else 4).
 			file := strings.ToLower(g[n.Inputs["upscale_model"].(Link).Node].Inputs["model_name"].(string))
@@ -295,6 +305,9 @@ func (f *fakeComfy) execute(id, client string, g Graph, hold chan struct{}) {
 	name := fmt.Sprintf("%s_%05d_.png", g[saveID].Inputs["filename_prefix"], 1)
 	f.mu.Lock()
 	f.images[name] = fakePNG(w, h, seed)
+	if saved != nil {
+		f.images[name] = saved
+	}
 	f.mu.Unlock()
 	out := map[string]any{saveID: map[string]any{"images": []map[string]any{{"filename": name, "subfolder": "", "type": "output"}}}}
 	send("executed", map[string]any{"node": saveID, "display_node": saveID, "output": out[saveID]})

@@ -31,6 +31,7 @@ type workerOpts struct {
 	comfyURL             string
 	allowUnchecked       bool
 	visionURL            string
+	comfySafetyNode      string
 }
 
 func (a *app) workerCommand() *cobra.Command {
@@ -58,6 +59,7 @@ A status line shows jobs and kudos. Ctrl-C stops popping and drains the jobs in 
 	f.BoolVar(&o.allowUnchecked, "allow-unchecked-images", false, "serve images with no safety checker: jobs that need an NSFW verdict are then faulted")
 	f.StringVar(&o.text, "text-backend", "openai", "text backend: openai, test or none")
 	f.StringVar(&o.alchemy, "alchemy-backend", "none", "alchemy backends: none, or vision, comfyui or test, several separated by commas (vision,comfyui: captions and NSFW checks from the vision server, post-processing on ComfyUI)")
+	f.StringVar(&o.comfySafetyNode, "comfyui-safety-node", "", "a node of your ComfyUI that blacks out unsafe images, to check the generated ones (default: comfyui_safety_node; see docs/comfyui.md)")
 	f.StringVar(&o.visionURL, "vision-url", "", "an OpenAI-compatible vision server for captions, NSFW checks and the image safety check (default: vision_url)")
 	f.StringVar(&o.modelRef, "model-reference", "", "image model reference JSON file (default: fetched from upstream)")
 	f.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics (/metrics) and health (/healthz) at this address, such as 127.0.0.1:9099")
@@ -184,13 +186,14 @@ func (a *app) runWorker(cmd *cobra.Command, o *workerOpts) error {
 	}
 	opts := bridgedata.Options{Logger: a.logger()}
 	if b.Image != nil {
-		// A vision server, when configured, checks the images of a backend that gives no verdict.
-		v, err := o.visionBackend(cfg)
+		// A safety node of the user's ComfyUI, or a vision server, checks the images of a backend
+		// that gives no verdict.
+		checker, err := o.imageSafety(cmd.Context(), cfg, b.Image)
 		if err != nil {
 			return err
 		}
-		if v != nil {
-			opts.Tune = func(s *worker.Settings) { s.Safety = v }
+		if checker != nil {
+			opts.Tune = func(s *worker.Settings) { s.Safety = checker }
 		}
 	}
 	if a.agent != "" {

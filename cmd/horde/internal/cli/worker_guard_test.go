@@ -106,3 +106,20 @@ func TestAlchemyBackends(t *testing.T) {
 		})
 	}
 }
+
+// TestComfySafetyNodeFlag: a named ComfyUI safety node lets the ComfyUI backend start without
+// --allow-unchecked-images; it needs the ComfyUI image backend.
+func TestComfySafetyNodeFlag(t *testing.T) {
+	cfg := &bridgedata.Config{ComfyUIURL: "http://127.0.0.1:2"}
+	o := &workerOpts{image: "comfyui", text: "none", alchemy: "none"}
+	_, err := o.backends(cfg)
+	require.ErrorContains(t, err, "comfyui_safety_node or --comfyui-safety-node")
+	o.comfySafetyNode = "Safety Checker"
+	b, err := o.backends(cfg)
+	require.NoError(t, err)
+	assert.IsType(t, &comfyui.Backend{}, b.Image)
+
+	o = &workerOpts{image: "test", comfySafetyNode: "Safety Checker"}
+	_, err = o.imageSafety(t.Context(), cfg, nil)
+	require.ErrorContains(t, err, "comfyui_safety_node needs --image-backend comfyui")
+}

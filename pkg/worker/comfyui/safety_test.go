@@ -1,0 +1,118 @@
+package comfyui
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/color"
+	"image/png"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/horde-go/horde/pkg/horde"
+	"github.com/horde-go/horde/pkg/hordetest"
+	"github.com/horde-go/horde/pkg/params"
+	"github.com/horde-go/horde/pkg/worker"
+)
+
+func solidPNG(t *testing.T, c color.RGBA) []byte {
+	t.Helper()
+	im := image.NewRGBA(image.Rect(0, 0, 16, 16))
+	for y := range 16 {
+		for x := range 16 {
+			im.Set(x, y, c)
+		}
+	}
+	var buf bytes.Buffer
+	require.NoError(t, png.Encode(&buf, im))
+	return buf.Bytes()
+}
+
+// TestSafetyNode: the configured node's blacked-out image is an NSFW verdict; a wrong node name
+// or shape is an error at start; CSAM is never claimed.
+func TestSafetyNode(t *testing.T) {
+	f := newFakeComfy(t, func(f *fakeComfy) { f.withExtraNodes("HordeTestSafetyBlackout") })
+	c, err := NewClient(f.srv.URL, nil)
+	require.NoError(t, err)
+	node, err := NewSafetyNode(c, "HordeTestSafetyBlackout", "")
+	require.NoError(t, err)
+	require.NoError(t, node.Check(t.Context()))
+	tests := []struct {
+		name string
+		img  []byte
+		want worker.SafetyVerdict
+	}{
+		{"unsafe: blacked out", solidPNG(t, color.RGBA{230, 10, 10, 255}), worker.SafetyVerdict{NSFW: true}},
+		{"safe: passed on", solidPNG(t, color.RGBA{20, 120, 220, 255}), worker.SafetyVerdict{}},
+		{"black on its own: safe", solidPNG(t, color.RGBA{0, 0, 0, 255}), worker.SafetyVerdict{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := node.CheckImage(t.Context(), tt.img)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, v)
+		})
+	}
+	_, sn, ok := f.queued()[0].nodeOf("HordeTestSafetyBlackout")
+	require.True(t, ok)
+	assert.Equal(t, 0.5, sn.Inputs["sensitivity"], "the node's declared default")
+
+	for _, tt := range []struct{ class, input, want string }{
+		{"NoSuchNode", "", `ComfyUI has no node "NoSuchNode"`},
+		{"HordeTestSafetyBlackout", "pixels", `no IMAGE input "pixels"`},
+		{"CheckpointLoaderSimple", "ckpt_name", "no IMAGE input"},
+	} {
+		n, err := NewSafetyNode(c, tt.class, tt.input)
+		require.NoError(t, err)
+		assert.ErrorContains(t, n.Check(t.Context()), tt.want)
+	}
+	_, err = NewSafetyNode(c, "", "")
+	assert.ErrorContains(t, err, "comfyui_safety_node")
+}
+
+// TestSafetyNodeEndToEnd: simulator → worker (ComfyUI backend, the safety node as its checker)
+// → ComfyUI double → simulator: a request that asks for the censor gets the unsafe image
+// censored and the safe one as generated.
+func TestSafetyNodeEndToEnd(t *testing.T) {
+	f := newFakeComfy(t, withFiles([]string{"stable_diffusion.safetensors"}, nil), func(f *fakeComfy) { f.withExtraNodes("HordeTestSafetyBlackout") })
+	srv := hordetest.NewServer(hordetest.WithRateLimits(false),
+		hordetest.WithUser(hordetest.User{Name: "alice", APIKey: "alice-key", Kudos: 1e6}),
+		hordetest.WithUser(hordetest.User{Name: "owner", APIKey: "owner-key-0123456789", Trusted: true}))
+	defer srv.Close()
+	be, err := New(Config{URL: f.srv.URL})
+	require.NoError(t, err)
+	node, err := NewSafetyNode(be.Client(), "HordeTestSafetyBlackout", "")
+	require.NoError(t, err)
+	owner, err := horde.NewClient(horde.WithBaseURL(srv.URL), horde.WithAPIKey("owner-key-0123456789"), horde.WithRateLimiting(false))
+	require.NoError(t, err)
+	w, err := worker.New(owner, worker.Settings{
+		Image: &worker.ImageOffer{Name: "comfy-safe", Models: []string{"stable_diffusion"}, MaxPixels: 1 << 20}, ServeNSFW: true,
+		Safety: node, PopInterval: 5 * time.Millisecond,
+	}, worker.Backends{Image: be})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	for deadline := time.Now().Add(10 * time.Second); w.Stats().EmptyPops == 0; {
+		require.True(t, time.Now().Before(deadline), "the worker pops")
+		time.Sleep(2 * time.Millisecond) // polling with a deadline
+	}
+	alice, err := horde.NewClient(horde.WithBaseURL(srv.URL), horde.WithAPIKey("alice-key"), horde.WithRateLimiting(false))
+	require.NoError(t, err)
+	// The double paints a seed's image in colour (seed, seed>>8, seed>>16): 230 is red (unsafe
+	// to the stand-in node), 20+120<<8+220<<16 is blue (safe).
+	var censored []bool
+	for _, seed := range []string{"230", "14448660"} {
+		res, err := alice.GenerateImage(t.Context(), params.Image{Prompt: "a test", Width: new(64), Height: new(64), Seed: seed},
+			&params.RequestOptions{R2: new(false), NSFW: new(false), CensorNSFW: new(true)})
+		require.NoError(t, err)
+		require.Len(t, res.Images, 1)
+		censored = append(censored, res.Images[0].Censored)
+	}
+	cancel()
+	require.NoError(t, <-done)
+	assert.Equal(t, []bool{true, false}, censored)
+}
