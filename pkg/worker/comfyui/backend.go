@@ -132,6 +132,9 @@ func (b *Backend) LimitImageOffer(ctx context.Context, o *worker.ImageOffer) ([]
 	files := oi.Choices("CheckpointLoaderSimple", "ckpt_name")
 	ckpts := map[string]string{}
 	var notes []string
+	if st, err := b.client.SystemStats(ctx); err == nil {
+		notes = append(notes, describeSystem(st))
+	} // an older ComfyUI without the route says nothing of itself
 	kept := o.Models[:0:0]
 	stageB := map[string]string{}
 	for _, m := range o.Models {
@@ -391,4 +394,19 @@ func hasAll(oi ObjectInfo, classes ...string) bool {
 		}
 	}
 	return true
+}
+
+// describeSystem says which ComfyUI runs on which device, for the start-up log.
+func describeSystem(st SystemStats) string {
+	desc := "ComfyUI " + st.System.ComfyUIVersion
+	if desc == "ComfyUI " {
+		desc = "ComfyUI (version not reported)"
+	}
+	for _, d := range st.Devices {
+		desc += fmt.Sprintf(", device %s (%s, %.1f of %.1f GiB free)", d.Name, d.Type, float64(d.VRAMFree)/(1<<30), float64(d.VRAMTotal)/(1<<30))
+		if d.Type == "cpu" {
+			desc += ": no GPU, every job will be slow"
+		}
+	}
+	return desc
 }

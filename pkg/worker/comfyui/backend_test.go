@@ -45,8 +45,13 @@ func TestLimitImageOffer(t *testing.T) {
 	assert.False(t, o.AllowLoRA, "no LoRA file")
 	assert.False(t, o.AllowControlNet)
 	assert.False(t, o.AllowPostProcessing)
-	assert.Len(t, notes, 5, "%q", notes)
-	assert.Contains(t, notes[0], `"Deliberate" dropped`)
+	assert.Len(t, notes, 6, "%q", notes)
+	assert.Equal(t, "ComfyUI 0.3.33, device cpu (cpu, 22.7 of 23.5 GiB free): no GPU, every job will be slow", notes[0], "from /system_stats")
+	assert.Contains(t, notes[1], `"Deliberate" dropped`)
+	assert.Contains(t, notes, "post-processing dropped: ComfyUI can run no post-processor: no FaceRestoreModelLoader/FaceRestoreCFWithModel node: "+
+		"CodeFormers, GFPGAN, GFPGANv1.3, RestoreFormer; no UpscaleModelLoader/ImageUpscaleWithModel node: 2xModernSpanimationV1, 4xLSDIRplus, "+
+		"4xNomos2_hq_dat2, 4xNomos2_realplksr_dysample, 4xNomos8kSC, 4xNomosWebPhoto_RealPLKSR, 4x_AnimeSharp, NMKD_Siax, RealESRGAN_x2plus, "+
+		"RealESRGAN_x4plus, RealESRGAN_x4plus_anime_6B; no core node removes backgrounds: strip_background")
 	assert.Equal(t, map[string]string{"stable_diffusion": "sd15/stable_diffusion.safetensors",
 		"AlbedoBase XL (SDXL)": "albedobaseXL_v21.safetensors"}, b.ModelFilesFound())
 

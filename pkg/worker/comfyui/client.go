@@ -266,6 +266,37 @@ func (c *Client) Embeddings(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
+// SystemStats is what GET /system_stats says of the server: its versions and its devices.
+type SystemStats struct {
+	System struct {
+		OS             string `json:"os"`
+		ComfyUIVersion string `json:"comfyui_version"`
+		PythonVersion  string `json:"python_version"`
+		PyTorchVersion string `json:"pytorch_version"`
+		RAMTotal       int64  `json:"ram_total"`
+		RAMFree        int64  `json:"ram_free"`
+	} `json:"system"`
+	Devices []struct {
+		Name      string `json:"name"`
+		Type      string `json:"type"`
+		VRAMTotal int64  `json:"vram_total"`
+		VRAMFree  int64  `json:"vram_free"`
+	} `json:"devices"`
+}
+
+// SystemStats reads GET /system_stats.
+func (c *Client) SystemStats(ctx context.Context) (SystemStats, error) {
+	var st SystemStats
+	data, status, err := c.do(ctx, http.MethodGet, "/system_stats", "", nil)
+	if err != nil {
+		return st, err
+	}
+	if status != http.StatusOK || json.Unmarshal(data, &st) != nil {
+		return st, fmt.Errorf("comfyui: GET /system_stats: %d: %s", status, excerpt(data))
+	}
+	return st, nil
+}
+
 // ObjectInfo reads GET /object_info.
 func (c *Client) ObjectInfo(ctx context.Context) (ObjectInfo, error) {
 	data, status, err := c.do(ctx, http.MethodGet, "/object_info", "", nil)

@@ -140,12 +140,11 @@ func controlTypeNames(m map[params.ControlType]controlSupport) string {
 	return strings.Join(names, ", ")
 }
 
-// whyNoControl lists the control types that cannot run with the reasons, sorted.
+// whyNoControl says why the control types cannot run, grouped by reason, sorted.
 func whyNoControl(missing map[params.ControlType]string) string {
-	lines := make([]string, 0, len(missing))
+	byReason := map[string][]string{}
 	for ct, why := range missing {
-		lines = append(lines, fmt.Sprintf("%s (%s)", ct, why))
+		byReason[why] = append(byReason[why], string(ct))
 	}
-	slices.Sort(lines)
-	return strings.Join(lines, "; ")
+	return groupByReason(byReason)
 }

@@ -28,7 +28,7 @@ func controlBackend(t *testing.T, opts ...fakeOption) (*fakeComfy, *Backend, *wo
 func TestControlNetDiscovery(t *testing.T) {
 	_, _, o, notes := controlBackend(t)
 	assert.False(t, o.AllowControlNet, "no model files")
-	assert.Contains(t, notes[len(notes)-2], "ControlNet dropped: ComfyUI can run no control type: canny (no model file for it in DiffControlNetLoader)")
+	assert.Contains(t, notes[len(notes)-2], "ControlNet dropped: ComfyUI can run no control type: no model file for it in DiffControlNetLoader: canny, depth,")
 
 	_, b, o, notes := controlBackend(t, withControlNets([]string{"control_v11p_sd15_canny.pth", "sd15/control_openpose_fp16.safetensors"}, true))
 	assert.True(t, o.AllowControlNet)

@@ -132,6 +132,15 @@ func newFakeComfy(t testing.TB, opts ...fakeOption) *fakeComfy {
 	mux.HandleFunc("POST /interrupt", f.interrupt)
 	mux.HandleFunc("POST /queue", f.queue)
 	mux.HandleFunc("GET /ws", f.ws)
+	mux.HandleFunc("GET /system_stats", func(w http.ResponseWriter, _ *http.Request) {
+		data, err := os.ReadFile("testdata/system_stats.json") // recorded
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(data)
+	})
 	mux.HandleFunc("GET /embeddings", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, f.embeddings) })
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(func() {

@@ -58,14 +58,29 @@ func findPostProcessors(oi ObjectInfo, configured map[string]string) (found, mis
 	return found, missing
 }
 
-// whyMissing lists the post-processors that cannot run with the reasons, sorted.
+// whyMissing says why the post-processors cannot run, grouped by reason, sorted.
 func whyMissing(missing map[params.PostProcessor]string) string {
-	lines := make([]string, 0, len(missing))
+	byReason := map[string][]string{}
 	for pp, why := range missing {
-		lines = append(lines, fmt.Sprintf("%s (%s)", pp, why))
+		byReason[why] = append(byReason[why], string(pp))
 	}
-	slices.Sort(lines)
-	return strings.Join(lines, "; ")
+	return groupByReason(byReason)
+}
+
+// groupByReason formats "reason: a, b; reason: c", reasons and names sorted.
+func groupByReason(byReason map[string][]string) string {
+	reasons := make([]string, 0, len(byReason))
+	for why := range byReason {
+		reasons = append(reasons, why)
+	}
+	slices.Sort(reasons)
+	parts := make([]string, len(reasons))
+	for i, why := range reasons {
+		names := byReason[why]
+		slices.Sort(names)
+		parts[i] = why + ": " + strings.Join(names, ", ")
+	}
+	return strings.Join(parts, "; ")
 }
 
 func postProcessorFile(files []string, pp params.PostProcessor, configured map[string]string) string {

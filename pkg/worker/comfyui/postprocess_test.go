@@ -55,7 +55,7 @@ func TestPostProcessorDiscovery(t *testing.T) {
 			for _, n := range notes {
 				joined += n + "\n"
 			}
-			assert.Contains(t, joined, "strip_background (no core node removes backgrounds)")
+			assert.Contains(t, joined, "no core node removes backgrounds: strip_background")
 		})
 	}
 }
