@@ -14,8 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 	_ "golang.org/x/image/webp"
 
-	"github.com/horde-go/horde/pkg/horde"
-	"github.com/horde-go/horde/pkg/hordetest"
 	"github.com/horde-go/horde/pkg/params"
 	"github.com/horde-go/horde/pkg/worker"
 )
@@ -192,32 +190,14 @@ func TestWithoutWebsocket(t *testing.T) {
 // double's image, as WebP of the asked size.
 func TestEndToEnd(t *testing.T) {
 	f := newFakeComfy(t, withFiles([]string{"stable_diffusion.safetensors"}, nil))
-	srv := hordetest.NewServer(hordetest.WithRateLimits(false),
-		hordetest.WithUser(hordetest.User{Name: "alice", APIKey: "alice-key", Kudos: 1e6}),
-		hordetest.WithUser(hordetest.User{Name: "owner", APIKey: "owner-key-0123456789", Trusted: true}))
-	defer srv.Close()
 	be, err := New(Config{URL: f.srv.URL})
 	require.NoError(t, err)
-	owner, err := horde.NewClient(horde.WithBaseURL(srv.URL), horde.WithAPIKey("owner-key-0123456789"), horde.WithRateLimiting(false))
-	require.NoError(t, err)
-	w, err := worker.New(owner, worker.Settings{
+	e := startEndToEnd(t, worker.Settings{
 		Image: &worker.ImageOffer{Name: "comfy", Models: []string{"stable_diffusion"}, MaxPixels: 1 << 20}, ServeNSFW: true,
-		PopInterval: 5 * time.Millisecond,
 	}, worker.Backends{Image: be})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	for deadline := time.Now().Add(10 * time.Second); w.Stats().EmptyPops == 0; {
-		require.True(t, time.Now().Before(deadline), "the worker pops")
-		time.Sleep(2 * time.Millisecond) // polling with a deadline
-	}
-	alice, err := horde.NewClient(horde.WithBaseURL(srv.URL), horde.WithAPIKey("alice-key"), horde.WithRateLimiting(false))
-	require.NoError(t, err)
-	res, err := alice.GenerateImage(t.Context(), params.Image{Prompt: "a red cube", Width: new(192), Height: new(128), Seed: "5"},
+	res, err := e.alice.GenerateImage(t.Context(), params.Image{Prompt: "a red cube", Width: new(192), Height: new(128), Seed: "5"},
 		&params.RequestOptions{R2: new(false), NSFW: new(true), CensorNSFW: new(false)})
-	cancel()
-	require.NoError(t, <-done)
+	e.stop()
 	require.NoError(t, err)
 	require.Len(t, res.Images, 1)
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(res.Images[0].Data))

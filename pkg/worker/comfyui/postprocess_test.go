@@ -2,17 +2,13 @@ package comfyui
 
 import (
 	"bytes"
-	"context"
 	"image"
 	"io"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/horde-go/horde/pkg/horde"
-	"github.com/horde-go/horde/pkg/hordetest"
 	"github.com/horde-go/horde/pkg/params"
 	"github.com/horde-go/horde/pkg/worker"
 )
@@ -150,28 +146,14 @@ func TestAlchemyForms(t *testing.T) {
 // post-processing form's result is its image on the Horde's R2, for the requester to download.
 func TestAlchemyEndToEnd(t *testing.T) {
 	f := newFakeComfy(t, withPostProcessing(upscalerFiles, faceFiles))
-	srv := hordetest.NewServer(hordetest.WithRateLimits(false),
-		hordetest.WithUser(hordetest.User{Name: "alice", APIKey: "alice-key", Kudos: 1e6}),
-		hordetest.WithUser(hordetest.User{Name: "owner", APIKey: "owner-key-0123456789", Trusted: true}))
-	defer srv.Close()
 	be, err := New(Config{URL: f.srv.URL})
 	require.NoError(t, err)
-	owner, err := horde.NewClient(horde.WithBaseURL(srv.URL), horde.WithAPIKey("owner-key-0123456789"), horde.WithRateLimiting(false))
-	require.NoError(t, err)
-	w, err := worker.New(owner, worker.Settings{
-		Alchemy:     &worker.AlchemyOffer{Name: "comfy-alchemy", Forms: []params.AlchemyForm{"RealESRGAN_x4plus", "RealESRGAN_x2plus", "CodeFormers"}},
-		PopInterval: 5 * time.Millisecond,
+	e := startEndToEnd(t, worker.Settings{
+		Alchemy: &worker.AlchemyOffer{Name: "comfy-alchemy", Forms: []params.AlchemyForm{"RealESRGAN_x4plus", "RealESRGAN_x2plus", "CodeFormers"}},
 	}, worker.Backends{Alchemy: be})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	alice, err := horde.NewClient(horde.WithBaseURL(srv.URL), horde.WithAPIKey("alice-key"), horde.WithRateLimiting(false))
-	require.NoError(t, err)
-	res, err := alice.Interrogate(t.Context(), params.Alchemy{Source: params.ImageData{Data: fakePNG(32, 24, 3)},
+	res, err := e.alice.Interrogate(t.Context(), params.Alchemy{Source: params.ImageData{Data: fakePNG(32, 24, 3)},
 		Ops: []params.AlchemyOp{{Form: "RealESRGAN_x4plus"}, {Form: "RealESRGAN_x2plus"}, {Form: "CodeFormers"}}}, nil)
-	cancel()
-	require.NoError(t, <-done)
+	e.stop()
 	require.NoError(t, err)
 	want := map[string][2]int{"RealESRGAN_x4plus": {128, 96}, "RealESRGAN_x2plus": {64, 48}, "CodeFormers": {32, 24}}
 	require.Len(t, res.Forms, len(want))
@@ -179,7 +161,7 @@ func TestAlchemyEndToEnd(t *testing.T) {
 		require.Equal(t, "done", form.State, form.Form)
 		url, ok := form.Result[form.Form].(string)
 		require.True(t, ok, "%s: %v", form.Form, form.Result)
-		got, err := srv.Client().Get(url)
+		got, err := e.srv.Client().Get(url)
 		require.NoError(t, err)
 		data, _ := io.ReadAll(got.Body)
 		got.Body.Close()

@@ -2,18 +2,14 @@ package comfyui
 
 import (
 	"bytes"
-	"context"
 	"image"
 	"image/color"
 	"image/png"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/horde-go/horde/pkg/horde"
-	"github.com/horde-go/horde/pkg/hordetest"
 	"github.com/horde-go/horde/pkg/params"
 	"github.com/horde-go/horde/pkg/worker"
 )
@@ -78,41 +74,24 @@ func TestSafetyNode(t *testing.T) {
 // censored and the safe one as generated.
 func TestSafetyNodeEndToEnd(t *testing.T) {
 	f := newFakeComfy(t, withFiles([]string{"stable_diffusion.safetensors"}, nil), func(f *fakeComfy) { f.withExtraNodes("HordeTestSafetyBlackout") })
-	srv := hordetest.NewServer(hordetest.WithRateLimits(false),
-		hordetest.WithUser(hordetest.User{Name: "alice", APIKey: "alice-key", Kudos: 1e6}),
-		hordetest.WithUser(hordetest.User{Name: "owner", APIKey: "owner-key-0123456789", Trusted: true}))
-	defer srv.Close()
 	be, err := New(Config{URL: f.srv.URL})
 	require.NoError(t, err)
 	node, err := NewSafetyNode(be.Client(), "HordeTestSafetyBlackout", "")
 	require.NoError(t, err)
-	owner, err := horde.NewClient(horde.WithBaseURL(srv.URL), horde.WithAPIKey("owner-key-0123456789"), horde.WithRateLimiting(false))
-	require.NoError(t, err)
-	w, err := worker.New(owner, worker.Settings{
+	e := startEndToEnd(t, worker.Settings{
 		Image: &worker.ImageOffer{Name: "comfy-safe", Models: []string{"stable_diffusion"}, MaxPixels: 1 << 20}, ServeNSFW: true,
-		Safety: node, PopInterval: 5 * time.Millisecond,
+		Safety: node,
 	}, worker.Backends{Image: be})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	for deadline := time.Now().Add(10 * time.Second); w.Stats().EmptyPops == 0; {
-		require.True(t, time.Now().Before(deadline), "the worker pops")
-		time.Sleep(2 * time.Millisecond) // polling with a deadline
-	}
-	alice, err := horde.NewClient(horde.WithBaseURL(srv.URL), horde.WithAPIKey("alice-key"), horde.WithRateLimiting(false))
-	require.NoError(t, err)
 	// The double paints a seed's image in colour (seed, seed>>8, seed>>16): 230 is red (unsafe
 	// to the stand-in node), 20+120<<8+220<<16 is blue (safe).
 	var censored []bool
 	for _, seed := range []string{"230", "14448660"} {
-		res, err := alice.GenerateImage(t.Context(), params.Image{Prompt: "a test", Width: new(64), Height: new(64), Seed: seed},
+		res, err := e.alice.GenerateImage(t.Context(), params.Image{Prompt: "a test", Width: new(64), Height: new(64), Seed: seed},
 			&params.RequestOptions{R2: new(false), NSFW: new(false), CensorNSFW: new(true)})
 		require.NoError(t, err)
 		require.Len(t, res.Images, 1)
 		censored = append(censored, res.Images[0].Censored)
 	}
-	cancel()
-	require.NoError(t, <-done)
+	e.stop()
 	assert.Equal(t, []bool{true, false}, censored)
 }
