@@ -37,7 +37,8 @@ func (s *Server) handleImageAsync(r *http.Request) (int, any) {
 	if in.Webhook != nil && !strings.HasPrefix(*in.Webhook, "https://") {
 		return 0, herr(http.StatusBadRequest, "BadRequest", "webhook must be an https URL")
 	}
-	u, ae := s.authLocked(r, true, helpRegisteredKey)
+	allowDowngrade := deref(in.AllowDowngrade, false)
+	u, key, downgrade, ae := s.genAuthLocked(r, allowDowngrade, now)
 	if ae != nil {
 		return 0, ae
 	}
@@ -73,6 +74,14 @@ func (s *Server) handleImageAsync(r *http.Request) (int, any) {
 		}
 		return 0, herr(http.StatusTooManyRequests, "TooManyPrompts", msg)
 	}
+	if ae := s.checkIPLocked(r, now); ae != nil {
+		return 0, ae
+	}
+	prompt, ae := s.filterPromptLocked(r, u, in.Prompt, deref(in.ReplacementFilter, true), now)
+	if ae != nil {
+		return 0, ae
+	}
+	in.Prompt = prompt
 	// Absent means the parser's default; an explicit [] (or null) means any model.
 	var models []string
 	switch {
@@ -152,6 +161,11 @@ func (s *Server) handleImageAsync(r *http.Request) (int, any) {
 		}
 		return burn(req, req.perJob)*float64(n)*m + 1
 	}
+	if short, e := sharedKeyShort(key, estimate(), allowDowngrade, "request"); e != nil {
+		return 0, e
+	} else if short {
+		downgrade = true
+	}
 	// Upfront kudos (the server's rule, without holds).
 	maxRes := 1024 + 10*s.activeThreadsLocked(kindImage, now) - int(pyRound(0.9*float64(s.queuedJobsLocked(kindImage))))
 	maxRes = max(min(maxRes, 1024), 576)
@@ -162,15 +176,25 @@ func (s *Server) handleImageAsync(r *http.Request) (int, any) {
 			return 0, herr(http.StatusForbidden, "KudosUpfront", "This request requires "+strconv.FormatFloat(round2(estimate()), 'f', -1, 64)+" kudos to fulfil. You need to have at least this amount of kudos to request it.")
 		}
 	}
+	if key != nil {
+		if msg := key.jobWithin(req.width*req.height, req.steps, -1); msg != "" {
+			return 0, herr(http.StatusBadRequest, "BadRequest", msg)
+		}
+	}
 	if deref(in.DryRun, false) {
 		return http.StatusOK, gen.DryRunKudos{Kudos: pyRound(estimate())}
 	}
 	s.seq++
 	req.seq = s.seq
 	req.priority = math.Round(u.Kudos)
+	if downgrade {
+		req.priority = -50
+	}
+	req.sharedKey = key
+	u.ext.lastActive = now
 	req.expiry = now.Add(s.cfg.expiry)
 	activation := 1 + 5*float64(len(in.ExtraSourceImages)) + 2
-	s.debitLocked(u, activation)
+	s.chargeLocked(req, activation)
 	req.charged = activation
 	s.requests[req.id] = req
 	s.queue = append(s.queue, req)
@@ -259,7 +283,7 @@ func (s *Server) handleImagePop(r *http.Request) (int, any) {
 		"payload": map[string]any{"ddim_steps": 30, "n_iter": 1, "image_is_control": false, "return_control_map": false,
 			"sampler_name": "k_euler_a", "cfg_scale": 7.5, "height": 512, "width": 512, "karras": false, "tiling": false,
 			"hires_fix": false, "transparent": false},
-		"ids": []string{}, "messages": []any{}, "skipped": skipped, "source_processing": "img2img",
+		"ids": []string{}, "messages": s.popMessagesLocked(w, now), "skipped": skipped, "source_processing": "img2img",
 	}
 }
 
@@ -314,7 +338,7 @@ func (s *Server) startImageJobsLocked(hr *http.Request, w *worker, req *request,
 	if !req.nsfw && req.censor {
 		payload.UseNSFWCensor = ptr(true)
 	}
-	out := imagePop{Payload: &payload, Model: model, TTL: ttl, Skipped: map[string]int{}, Messages: []any{},
+	out := imagePop{Payload: &payload, Model: model, TTL: ttl, Skipped: map[string]int{}, Messages: s.popMessagesLocked(w, now),
 		SourceProcessing: req.sourceProc, ExtraSourceImages: req.imgIn.ExtraSourceImages}
 	base := ""
 	if hr != nil {

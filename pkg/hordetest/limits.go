@@ -61,6 +61,12 @@ func limitsFor(method, path string) []limitRule {
 		return []limitRule{perMinute(60, "ippath")}
 	case path == "/v2/status/modes":
 		return []limitRule{perMinute(30, "ip")}
+	case path == "/v2/teams" || path == "/v2/teams/{team_id}":
+		return []limitRule{perMinute(30, "ippath")}
+	case method == "PUT" && path == "/v2/sharedkeys":
+		return []limitRule{perMinute(5, "ippath")}
+	case path == "/v2/generate/rate/{id}":
+		return []limitRule{perMinute(5, "ippath")}
 	}
 	return []limitRule{perMinute(90, "ip")}
 }

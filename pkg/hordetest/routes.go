@@ -53,6 +53,7 @@ func (s *Server) routes(add func(method, path, op string, h handlerFunc)) {
 	add("GET", "/v2/stats/img/models", "get_image_horde_stats_models", s.handleImgModels)
 	add("GET", "/v2/stats/text/totals", "get_text_horde_stats_totals", s.handleTextTotals)
 	add("GET", "/v2/stats/text/models", "get_text_horde_stats_models", s.handleTextModels)
+	s.extRoutes(add)
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -28,6 +28,7 @@ func (s *Server) userDetailsLocked(u *user, now time.Time, private bool) gen.Use
 			Style: &gen.UserAmountRecords{Image: ptr(0), Text: ptr(0), Interrogation: ptr(0)},
 		},
 		Usage: &gen.UsageDetails{}, Contributions: &gen.ContributionsDetails{}}
+	s.userExtDetailsLocked(u, &d, private)
 	if private {
 		d.EvaluatingKudos = ptr(0.0)
 		d.Suspicious = ptr(0)
@@ -42,6 +43,9 @@ func (s *Server) handleFindUser(r *http.Request) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key := r.Header.Get("apikey")
+	if k := s.sharedKeyLocked(key); k != nil && key != "" {
+		return http.StatusOK, s.sharedKeyUserLocked(k)
+	}
 	u := s.usersByKey[key]
 	if key == "" || u == nil {
 		return 0, herr(http.StatusUnauthorized, "InvalidAPIKey", "No user matching sent API Key. Have you remembered to register at https://aihorde.net/register ?")
@@ -59,7 +63,9 @@ func (s *Server) handleUsers(r *http.Request) (int, any) {
 	sortBy := r.URL.Query().Get("sort")
 	us := make([]*user, 0, len(s.users))
 	for _, u := range s.users {
-		us = append(us, u)
+		if !u.ext.wiped {
+			us = append(us, u)
+		}
 	}
 	sort.Slice(us, func(i, j int) bool {
 		if sortBy == "age" {
@@ -86,7 +92,7 @@ func (s *Server) handleUserSingle(r *http.Request) (int, any) {
 	if err == nil {
 		u = s.users[id]
 	}
-	if u == nil {
+	if u == nil || u.ext.wiped {
 		return 0, herr(http.StatusNotFound, "UserNotFound", "User "+r.PathValue("user_id")+" not found.")
 	}
 	caller, ae := s.authLocked(r, false, "")
@@ -124,6 +130,15 @@ func (s *Server) handleTransfer(r *http.Request) (int, any) {
 	if i := strings.LastIndexByte(*in.Username, '#'); i >= 0 {
 		if id, err := strconv.Atoi((*in.Username)[i+1:]); err == nil {
 			to = s.users[id]
+		}
+	}
+	var key *sharedKey
+	if to == nil {
+		if key = s.sharedKeyLocked(*in.Username); key != nil {
+			if key.expired(now) {
+				return bad("SharedKeyExpired", "This shared key has expired")
+			}
+			to = key.owner
 		}
 	}
 	if to == nil {
@@ -165,6 +180,9 @@ func (s *Server) handleTransfer(r *http.Request) (int, any) {
 	to.Kudos += float64(amount)
 	to.received += float64(amount)
 	s.lastSent[[2]int{from.id, to.id}] = now
+	if key != nil && key.kudos != -1 {
+		key.kudos += float64(amount)
+	}
 	if idem != "" {
 		s.transfers[idemKey] = transferRecord{target: to.id, amount: amount}
 	}
