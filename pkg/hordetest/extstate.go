@@ -50,11 +50,25 @@ type userExt struct {
 }
 
 // sanitize is the server's sanitize_string as far as the simulator needs it: markup
-// characters escaped, surrounding whitespace removed.
+// characters escaped (an existing entity is kept), surrounding whitespace removed.
 func sanitize(s string) string {
-	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-	return strings.TrimSpace(r.Replace(s))
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '<':
+			b.WriteString("&lt;")
+		case c == '>':
+			b.WriteString("&gt;")
+		case c == '&' && !entityRe.MatchString(s[i:]):
+			b.WriteString("&amp;")
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return strings.TrimSpace(b.String())
 }
+
+var entityRe = regexp.MustCompile(`^&(#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]*);`)
 
 // pyRepr quotes a string as Python's repr does in the schema validator's messages.
 func pyRepr(s string) string {
