@@ -204,7 +204,7 @@ func (s *Server) handleFilterCheck(r *http.Request) (int, any) {
 		return 0, ae
 	}
 	sus, matches := s.promptSuspicionLocked(*in.Prompt, deref(in.FilterType, 0))
-	return http.StatusOK, gen.FilterPromptSuspicion{Suspicion: strconv.Itoa(sus), Matches: matches}
+	return http.StatusOK, map[string]any{"suspicion": strconv.Itoa(sus), "matches": matches}
 }
 
 func (s *Server) handleFilterRegex(r *http.Request) (int, any) {

@@ -432,6 +432,8 @@ func (s *Server) userExtDetailsLocked(u *user, d *gen.UserDetails, private bool)
 		}
 		d.SharedkeyIds = ids
 		d.Vpn, d.Special = ptr(u.ext.vpn), ptr(u.ext.special)
+		d.Suspicious = ptr(u.ext.suspicion)
+		d.MonthlyKudos = &gen.MonthlyKudos{Amount: ptr(u.ext.monthlyKudos)}
 		if u.ext.contact != "" {
 			d.Contact = ptr(u.ext.contact)
 		}

@@ -28,12 +28,12 @@ func (s *Server) userDetailsLocked(u *user, now time.Time, private bool) gen.Use
 			Style: &gen.UserAmountRecords{Image: ptr(0), Text: ptr(0), Interrogation: ptr(0)},
 		},
 		Usage: &gen.UsageDetails{}, Contributions: &gen.ContributionsDetails{}}
-	s.userExtDetailsLocked(u, &d, private)
 	if private {
 		d.EvaluatingKudos = ptr(0.0)
 		d.Suspicious = ptr(0)
 		d.MonthlyKudos = &gen.MonthlyKudos{Amount: ptr(0)}
 	}
+	s.userExtDetailsLocked(u, &d, private)
 	return d
 }
 
