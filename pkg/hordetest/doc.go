@@ -26,8 +26,11 @@
 // rewards, an R2 stand-in (presigned-style PUT/GET URLs on the same server, no API key),
 // workers, kudos transfers with Idempotency-Key, status and stats endpoints, the limiter's
 // 429s (no rc, Retry-After and X-RateLimit-* headers) when WithRateLimits is on, and
-// maintenance mode (400 MaintenanceMode, as the server raises it). Operations of the API it
-// does not implement answer 501 with a message naming the operation.
+// maintenance mode (400 MaintenanceMode, as the server raises it), teams, shared keys
+// (usable as generation keys), user and worker moderation (User.Admin for the admin-only
+// changes), worker messages (delivered in pops), prompt filters (image prompts rewritten or
+// refused), IP timeouts, documents, horde modes, kudos awards and aesthetics ratings.
+// Operations of the API it does not implement answer 501 with a message naming the operation.
 //
 // # Time
 //
@@ -55,9 +58,11 @@
 //   - Stale jobs, expiry and the built-in worker are applied on requests at most once per
 //     second of the server's clock (the server sweeps every 60 s); a request reaching 3
 //     faulted jobs is marked faulted at once.
-//   - No shared keys, styles (a style answers 404 StyleNotFound), teams, filters, worker
-//     messages, webhooks, IP timeouts, raid mode or X-Fields masks; a paused worker gets no
-//     jobs of other users (the server hands it fake jobs).
+//   - No styles (a style answers 404 StyleNotFound), webhooks, raid-mode behaviour or
+//     X-Fields masks; a paused worker gets no jobs of other users (the server hands it fake
+//     jobs).
+//   - No profanity detection (team, worker and user names), no emoji rule in the prompt
+//     filters, whose regexes use Go's syntax; documents are the simulator's own texts.
 //   - Keys that the server sends as null (e.g. a pop with no job) are omitted.
 //   - Synthetic images are PNG (width/8 × height/8, one colour from the seed), not WebP.
 package hordetest

@@ -458,6 +458,10 @@ func (s *Server) handleImageCheck(r *http.Request) (int, any) {
 	defer s.mu.Unlock()
 	now := s.clock.Now()
 	s.sweepLocked(now)
+	if ca := r.Header.Get("Client-Agent"); (ca == "" || ca == "unknown:0:unknown") && s.ipTimeoutLocked(clientIP(r), now) > 0 {
+		return 0, herr(http.StatusForbidden, "Forbidden", "Your IP address has been blocked due to using an unknown client "+
+			"which is sending too many garbage requests. Please contact us on discord.")
+	}
 	req, e := s.lookupLocked(r.PathValue("id"), kindImage)
 	if e != nil {
 		return 0, e

@@ -57,6 +57,10 @@ func TestIPTimeoutOperations(t *testing.T) {
 		assert.Equal(t, "TimeoutIP", r.str("rc"), ip)
 		assert.Equal(t, 403, r.status)
 	}
+	chk := call(t, s, "GET", "v2/generate/check/nope", "", nil, "X-Forwarded-For", "192.0.2.1")
+	assert.Equal(t, "Forbidden", chk.str("rc"), "checks from an address in timeout need a client agent")
+	chk = call(t, s, "GET", "v2/generate/check/nope", "", nil, "X-Forwarded-For", "192.0.2.1", "Client-Agent", "app:1:me")
+	assert.Equal(t, "RequestNotFound", chk.str("rc"))
 	w := popImage(t, s, nil)
 	require.Equal(t, 200, w.status)
 	blocked := call(t, s, "POST", "v2/generate/pop", keyWorker, map[string]any{"name": "w9", "models": []string{"stable_diffusion"}},
