@@ -42,7 +42,7 @@ func (s *Server) handleImageAsync(r *http.Request) (int, any) {
 	if ae != nil {
 		return 0, ae
 	}
-	if in.ProxiedAccount != nil {
+	if in.ProxiedAccount != nil && !u.ext.service {
 		return 0, herr(http.StatusBadRequest, "OnlyServiceAccountProxy", "Only service accounts can provide a proxied_account value.")
 	}
 	if u.deleted {
@@ -118,6 +118,9 @@ func (s *Server) handleImageAsync(r *http.Request) (int, any) {
 		nsfw: deref(in.NSFW, true), censor: deref(in.CensorNSFW, true), r2: deref(in.R2, true),
 		sourceImage: src, sourceMask: deref(in.SourceMask, ""), sourceProc: proc, controlType: ctype,
 		hasLoras: len(p.Loras) > 0, postProcessors: len(p.PostProcessing)}
+	if u.ext.education { // education accounts get these whatever they ask
+		req.nsfw, req.censor, req.trustedWorkers = false, true, true
+	}
 	req.width, req.height = deref(p.Width, 512), deref(p.Height, 512)
 	req.steps = deref(p.Steps, 30)
 	if ctype != "" {

@@ -112,7 +112,7 @@ func (s *Server) handleTextAsync(r *http.Request) (int, any) {
 	if ae != nil {
 		return 0, ae
 	}
-	if in.ProxiedAccount != nil {
+	if in.ProxiedAccount != nil && !u.ext.service {
 		return 0, herr(http.StatusBadRequest, "OnlyServiceAccountProxy", "Only service accounts can provide a proxied_account value.")
 	}
 	if len(in.ExtraSourceImages) > 5 {

@@ -451,3 +451,25 @@ func (s *Server) sharedKeyUserLocked(k *sharedKey) map[string]any {
 	d.Username = ptr(k.owner.alias() + " (Shared Key" + name + ")")
 	return withEmpty(d, userLists...)
 }
+
+// suspicious is the server's is_suspicious: an untrusted user with 5 suspicions or more.
+func (u *user) suspicious() bool { return !u.Trusted && u.ext.suspicion >= 5 }
+
+// transferRoleCheck refuses kudos transfers the roles PUT /v2/users/{id} sets forbid, in the
+// server's order.
+func transferRoleCheck(from, to *user) *apiError {
+	bad := func(rc, msg string) *apiError { return herr(http.StatusBadRequest, rc, msg) }
+	switch {
+	case from.suspicious():
+		return bad("FaultWhenKudosSending", "Something went wrong when sending kudos. Please contact the mods.")
+	case from.flagged:
+		return bad("SourceAccountFlagged", "The target account has been flagged for suspicious activity and tranferring kudos to them is blocked.")
+	case from.ext.education:
+		return bad("EducationCannotSendKudos", "Education accounts cannot transfer kudos away")
+	case to.suspicious():
+		return bad("FaultWhenKudosReceiving", "Something went wrong when receiving kudos. Please contact the mods.")
+	case to.flagged:
+		return bad("TargetAccountFlagged", "Your account has been flagged for suspicious activity. Please contact the mods.")
+	}
+	return nil
+}

@@ -171,3 +171,35 @@ func TestWorkerDelete(t *testing.T) {
 	u := call(t, s, "GET", "v2/users/3", keyWorker, nil)
 	assert.Equal(t, []any{busy}, u.body["worker_ids"])
 }
+
+func TestUserRolesAtWork(t *testing.T) {
+	s := newTestServer(t, modUser())
+	set := func(user string, body map[string]any) {
+		t.Helper()
+		r := call(t, s, "PUT", "v2/users/"+user, keyMod, body)
+		require.Equal(t, 200, r.status, "%s", r.raw)
+	}
+	transfer := func(from, to string) string {
+		return call(t, s, "POST", "v2/kudos/transfer", from, map[string]any{"username": to, "amount": 1}).str("rc")
+	}
+	set("2", map[string]any{"flagged": true})
+	assert.Equal(t, "TargetAccountFlagged", transfer(keyAlice, "bob#2"))
+	assert.Equal(t, "SourceAccountFlagged", transfer(keyBob, "alice#1"))
+	set("2", map[string]any{"flagged": false})
+	set("1", map[string]any{"education": true})
+	assert.Equal(t, "EducationCannotSendKudos", transfer(keyAlice, "bob#2"))
+
+	// An education account's requests go to trusted workers only.
+	r := call(t, s, "POST", "v2/generate/async", keyAlice, map[string]any{"prompt": "x", "nsfw": true})
+	require.Equal(t, 202, r.status, "%s", r.raw)
+	bobPop := call(t, s, "POST", "v2/generate/pop", keyBob, map[string]any{"name": "bobs", "models": []string{"stable_diffusion"},
+		"bridge_agent": "AI Horde Worker reGen:13.0.0:https://example.org"})
+	require.Equal(t, 200, bobPop.status, "%s", bobPop.raw)
+	assert.Empty(t, bobPop.str("id"))
+	assert.EqualValues(t, 1, bobPop.body["skipped"].(map[string]any)["untrusted"])
+
+	proxied := map[string]any{"prompt": "x", "proxied_account": "someone"}
+	assert.Equal(t, "OnlyServiceAccountProxy", call(t, s, "POST", "v2/generate/async", keyBob, proxied).str("rc"))
+	set("2", map[string]any{"service": true})
+	assert.Equal(t, 202, call(t, s, "POST", "v2/generate/async", keyBob, proxied).status, "service accounts may proxy")
+}

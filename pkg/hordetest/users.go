@@ -153,6 +153,9 @@ func (s *Server) handleTransfer(r *http.Request) (int, any) {
 	if t, ok := s.lastSent[[2]int{to.id, from.id}]; ok && now.Sub(t) < 60*time.Second {
 		return bad("TooFastKudosTransfers", "You cannot transfer Kudos to a user who just sent you kudos.")
 	}
+	if ae := transferRoleCheck(from, to); ae != nil {
+		return 0, ae
+	}
 	if to.deleted || from.deleted {
 		return bad("DeletedUser", "This user has been deleted.")
 	}
