@@ -37,7 +37,7 @@ type userFlags []hordetest.User
 
 func (u *userFlags) String() string { return fmt.Sprint(len(*u), " users") }
 
-// Set parses name:apikey[:kudos[:role,role...]] with roles trusted, moderator, customizer.
+// Set parses name:apikey[:kudos[:role,role...]] with roles trusted, moderator, customizer, admin.
 func (u *userFlags) Set(v string) error {
 	parts := strings.Split(v, ":")
 	if len(parts) < 2 || parts[0] == "" || parts[1] == "" {
@@ -60,6 +60,8 @@ func (u *userFlags) Set(v string) error {
 				usr.Moderator = true
 			case "customizer":
 				usr.Customizer = true
+			case "admin":
+				usr.Admin = true
 			case "":
 			default:
 				return fmt.Errorf("unknown role %q", role)
@@ -82,7 +84,7 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 	imageModels := fs.String("image-models", "stable_diffusion", "comma-separated image models of the built-in worker")
 	textModels := fs.String("text-models", "hordetest/text", "comma-separated text models of the built-in worker")
 	var users userFlags
-	fs.Var(&users, "user", "a user as name:apikey[:kudos[:trusted,moderator,customizer]] (repeatable)")
+	fs.Var(&users, "user", "a user as name:apikey[:kudos[:trusted,moderator,customizer,admin]] (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -51,4 +51,6 @@ func TestUserFlag(t *testing.T) {
 	require.NoError(t, u.Set("a:k:5:moderator,customizer"))
 	assert.True(t, u[0].Moderator && u[0].Customizer)
 	assert.Equal(t, 5.0, u[0].Kudos)
+	require.NoError(t, u.Set("b:k2::admin"))
+	assert.True(t, u[1].Admin)
 }
