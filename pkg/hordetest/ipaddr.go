@@ -13,11 +13,15 @@ import (
 )
 
 // parseTimeoutIP reads an address or a CIDR as the server's is_valid_ip does. A CIDR with
-// host bits set makes the server's ipaddress call raise an unhandled error (500).
+// host bits set or a bad prefix length makes the server's ipaddress call raise an unhandled
+// error (500).
 func parseTimeoutIP(s string) (netip.Prefix, bool, *apiError) {
-	if strings.Contains(s, "/") {
+	if i := strings.IndexByte(s, '/'); i >= 0 {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
+			if _, aerr := netip.ParseAddr(s[:i]); aerr == nil {
+				return netip.Prefix{}, false, internalError() // a bad netmask is not caught either
+			}
 			return netip.Prefix{}, false, herr(http.StatusBadRequest, "BadRequest", "Invalid IP Address")
 		}
 		if p.Masked() != p {
@@ -127,7 +131,7 @@ func (s *Server) handleIPTimeoutAdd(r *http.Request) (int, any) {
 	if r.Header.Get("apikey") == "" {
 		return 0, missingAPIKey("A mod API key.")
 	}
-	p, block, ae := parseTimeoutIP(in.Ipaddr)
+	_, block, ae := parseTimeoutIP(in.Ipaddr)
 	if ae != nil {
 		return 0, ae
 	}
@@ -137,8 +141,8 @@ func (s *Server) handleIPTimeoutAdd(r *http.Request) (int, any) {
 		return 0, ae
 	}
 	until := s.clock.Now().Add(time.Duration(in.Hours) * time.Hour)
-	if block {
-		s.ext.blockTimeouts[p.String()] = until
+	if block { // kept as written, as the server's Redis key is
+		s.ext.blockTimeouts[in.Ipaddr] = until
 	} else {
 		s.ext.ipTimeouts[in.Ipaddr] = until
 	}
@@ -160,7 +164,7 @@ func (s *Server) handleIPTimeoutDelete(r *http.Request) (int, any) {
 	if r.Header.Get("apikey") == "" {
 		return 0, missingAPIKey("A mod API key.")
 	}
-	p, block, ae := parseTimeoutIP(in.Ipaddr)
+	_, block, ae := parseTimeoutIP(in.Ipaddr)
 	if ae != nil {
 		return 0, ae
 	}
@@ -170,7 +174,7 @@ func (s *Server) handleIPTimeoutDelete(r *http.Request) (int, any) {
 		return 0, ae
 	}
 	if block {
-		delete(s.ext.blockTimeouts, p.String())
+		delete(s.ext.blockTimeouts, in.Ipaddr)
 	} else {
 		delete(s.ext.ipTimeouts, in.Ipaddr)
 		delete(s.ext.ipSuspicion, in.Ipaddr)

@@ -24,6 +24,8 @@ func TestIPTimeoutOperations(t *testing.T) {
 		{"add a bad address", "POST", "v2/operations/ipaddr", keyMod, map[string]any{"ipaddr": "192.0.2.300", "hours": 1}, 400, "BadRequest"},
 		{"a bad address before the key check", "POST", "v2/operations/ipaddr", keyAlice, map[string]any{"ipaddr": "192.0.2.300", "hours": 1}, 400, "BadRequest"},
 		{"a CIDR with host bits crashes", "POST", "v2/operations/ipaddr", keyMod, map[string]any{"ipaddr": "192.0.2.1/24", "hours": 1}, 500, ""},
+		{"a bad prefix length crashes", "POST", "v2/operations/ipaddr", keyMod, map[string]any{"ipaddr": "192.0.2.0/33", "hours": 1}, 500, ""},
+		{"a bad CIDR", "POST", "v2/operations/ipaddr", keyMod, map[string]any{"ipaddr": "abcdefg/24", "hours": 1}, 400, "BadRequest"},
 		{"add by a user", "POST", "v2/operations/ipaddr", keyAlice, map[string]any{"ipaddr": "192.0.2.1", "hours": 1}, 403, "NotModerator"},
 		{"add by a bad key", "POST", "v2/operations/ipaddr", "nope", map[string]any{"ipaddr": "192.0.2.1", "hours": 1}, 401, "InvalidAPIKey"},
 		{"add an address", "POST", "v2/operations/ipaddr", keyMod, map[string]any{"ipaddr": "192.0.2.1", "hours": 1}, 200, ""},
