@@ -113,6 +113,9 @@ func (s *Server) handleSharedKeyPut(r *http.Request) (int, any) {
 	if n := maxSharedKeys(u); len(s.userSharedKeysLocked(u)) >= n {
 		return 0, herr(http.StatusForbidden, "Forbidden", fmt.Sprintf("You cannot have more than %d shared keys.", n))
 	}
+	if in.Name != nil && len([]rune(*in.Name)) > 255 {
+		return 0, internalError() // the column holds 255 characters and nothing checks before
+	}
 	now := s.clock.Now()
 	k := &sharedKey{id: s.newUUIDLocked(), owner: u, seq: s.ext.next(), kudos: float64(deref(in.Kudos, 5000)),
 		name: in.Name, maxPixels: deref(in.MaxImagePixels, -1), maxSteps: deref(in.MaxImageSteps, -1),
@@ -167,6 +170,9 @@ func (s *Server) handleSharedKeyPatch(r *http.Request) (int, any) {
 	if in.Expiry == nil && in.Kudos == nil && in.Name == nil && in.MaxImagePixels == nil &&
 		in.MaxImageSteps == nil && in.MaxTextTokens == nil {
 		return 0, herr(http.StatusBadRequest, "NoSharedKeyModSelected", "No shared key modification selected!")
+	}
+	if in.Name != nil && len([]rune(*in.Name)) > 255 {
+		return 0, internalError() // the commit fails: nothing changes
 	}
 	if in.Expiry != nil {
 		if *in.Expiry == -1 {

@@ -1,6 +1,7 @@
 package hordetest
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -49,6 +50,7 @@ func TestSharedKeyCRUD(t *testing.T) {
 		{"patch someone else's", "PATCH", "v2/sharedkeys/" + id, keyAlice, map[string]any{"kudos": 1}, 403, "Forbidden"},
 		{"patch nothing", "PATCH", "v2/sharedkeys/" + id, keyBob, map[string]any{}, 400, "NoSharedKeyModSelected"},
 		{"patch", "PATCH", "v2/sharedkeys/" + id, keyBob, map[string]any{"kudos": 50, "name": "mine", "max_text_tokens": 100, "expiry": 2}, 200, ""},
+		{"a name over 255 characters crashes", "PATCH", "v2/sharedkeys/" + id, keyBob, map[string]any{"name": strings.Repeat("n", 256)}, 500, ""},
 		{"delete someone else's", "DELETE", "v2/sharedkeys/" + id, keyAlice, nil, 403, "Forbidden"},
 		{"delete", "DELETE", "v2/sharedkeys/" + id, keyBob, nil, 200, ""},
 		{"deleted", "GET", "v2/sharedkeys/" + id, "", nil, 401, "InvalidAPIKey"},

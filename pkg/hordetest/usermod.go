@@ -339,7 +339,7 @@ func (s *Server) handleUserDelete(r *http.Request) (int, any) {
 		}
 		if last.After(now.Add(-30 * 24 * time.Hour)) {
 			return 0, herr(http.StatusForbidden, "CannotWipeActiveUser", "You cannot permanently wipe a user that was active in the last 30 days. Try again after "+
-				last.Add(30*24*time.Hour).UTC().Format("2006-01-02 15:04:05.000000"))
+				pyDatetime(last.Add(30*24*time.Hour)))
 		}
 		s.wipeUserLocked(u)
 		return http.StatusOK, gen.SimpleResponse{Message: "OK"}
@@ -472,4 +472,13 @@ func transferRoleCheck(from, to *user) *apiError {
 		return bad("TargetAccountFlagged", "Your account has been flagged for suspicious activity. Please contact the mods.")
 	}
 	return nil
+}
+
+// pyDatetime formats t as str() of a naive UTC Python datetime.
+func pyDatetime(t time.Time) string {
+	t = t.UTC()
+	if t.Nanosecond()/1000 == 0 {
+		return t.Format("2006-01-02 15:04:05")
+	}
+	return t.Format("2006-01-02 15:04:05.000000")
 }

@@ -119,6 +119,8 @@ func TestUserDelete(t *testing.T) {
 			assert.Equal(t, tc.rc, r.str("rc"))
 		})
 	}
+	again := call(t, s, "DELETE", "v2/users/2", keyBob, nil)
+	assert.Equal(t, "You cannot permanently wipe a user that was active in the last 30 days. Try again after 2026-12-28 12:00:00", again.str("message"))
 	assert.Equal(t, true, call(t, s, "GET", "v2/users/2", "", nil).body["deleted"])
 	assert.Equal(t, "DeletedUser", call(t, s, "POST", "v2/generate/async", keyBob, map[string]any{"prompt": "x"}).str("rc"))
 	assert.Equal(t, 200, call(t, s, "PUT", "v2/users/2", keyBob, map[string]any{"undelete": true}).status)
