@@ -70,6 +70,8 @@ func TestSharedKeyCRUD(t *testing.T) {
 	}
 	u := call(t, s, "GET", "v2/users/2", keyBob, nil)
 	assert.Len(t, u.body["sharedkey_ids"], 2, "the owner sees their keys")
+	assert.Len(t, call(t, s, "GET", "v2/find_user", keyBob, nil).body["sharedkey_ids"], 2, "find_user too")
+	assert.Empty(t, call(t, s, "GET", "v2/users/2", "", nil).body["sharedkey_ids"], "others do not")
 }
 
 func TestSharedKeyGeneration(t *testing.T) {

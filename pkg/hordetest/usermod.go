@@ -426,17 +426,23 @@ func (s *Server) userExtDetailsLocked(u *user, d *gen.UserDetails, private bool)
 	d.Service, d.Education = ptr(u.ext.service), ptr(u.ext.education)
 	d.KudosDetails.Awarded = ptr(u.ext.awarded)
 	if private {
-		ids := []string{}
-		for _, k := range s.userSharedKeysLocked(u) {
-			ids = append(ids, k.id)
-		}
-		d.SharedkeyIds = ids
-		d.Vpn, d.Special = ptr(u.ext.vpn), ptr(u.ext.special)
+		s.ownDetailsLocked(u, d)
 		d.Suspicious = ptr(u.ext.suspicion)
 		d.MonthlyKudos = &gen.MonthlyKudos{Amount: ptr(u.ext.monthlyKudos)}
-		if u.ext.contact != "" {
-			d.Contact = ptr(u.ext.contact)
-		}
+	}
+}
+
+// ownDetailsLocked adds what the server shows a user about themselves (privilege 1): their
+// shared keys, contact, vpn and special roles.
+func (s *Server) ownDetailsLocked(u *user, d *gen.UserDetails) {
+	ids := []string{}
+	for _, k := range s.userSharedKeysLocked(u) {
+		ids = append(ids, k.id)
+	}
+	d.SharedkeyIds = ids
+	d.Vpn, d.Special = ptr(u.ext.vpn), ptr(u.ext.special)
+	if u.ext.contact != "" {
+		d.Contact = ptr(u.ext.contact)
 	}
 }
 

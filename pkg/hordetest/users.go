@@ -50,7 +50,9 @@ func (s *Server) handleFindUser(r *http.Request) (int, any) {
 	if key == "" || u == nil {
 		return 0, herr(http.StatusUnauthorized, "InvalidAPIKey", "No user matching sent API Key. Have you remembered to register at https://aihorde.net/register ?")
 	}
-	return http.StatusOK, withEmpty(s.userDetailsLocked(u, s.clock.Now(), false), userLists...)
+	d := s.userDetailsLocked(u, s.clock.Now(), false)
+	s.ownDetailsLocked(u, &d)
+	return http.StatusOK, withEmpty(d, userLists...)
 }
 
 func (s *Server) handleUsers(r *http.Request) (int, any) {
