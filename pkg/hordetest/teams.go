@@ -11,13 +11,14 @@ import (
 
 // team is a worker team: workers credit their fulfilments and kudos to it.
 type team struct {
-	id, name, info string
-	owner          *user
-	seq            int64
-	created        time.Time
-	kudos          float64
-	fulfilments    int
-	uptime         int
+	id, name    string
+	info        *string // nil when the team was created without one (NULL, not shown)
+	owner       *user
+	seq         int64
+	created     time.Time
+	kudos       float64
+	fulfilments int
+	uptime      int
 }
 
 func teamNotFound(id string) *apiError {
@@ -72,7 +73,7 @@ func (s *Server) teamDetailsLocked(t *team, now time.Time) map[string]any {
 	for _, m := range names {
 		models = append(models, gen.ActiveModelLite{Name: ptr(m), Count: ptr(counts[m])})
 	}
-	d := gen.TeamDetails{ID: ptr(t.id), Name: ptr(t.name), Creator: ptr(t.owner.alias()), Info: ptr(t.info),
+	d := gen.TeamDetails{ID: ptr(t.id), Name: ptr(t.name), Creator: ptr(t.owner.alias()), Info: t.info,
 		Kudos: ptr(t.kudos), RequestsFulfilled: ptr(t.fulfilments), Uptime: ptr(t.uptime),
 		WorkerCount: ptr(len(ws)), Workers: lite, Models: models}
 	return withEmpty(d, "workers", "models")
@@ -141,8 +142,8 @@ func (s *Server) handleTeamCreate(r *http.Request) (int, any) {
 	t := &team{id: s.newUUIDLocked(), name: name, owner: u, seq: s.ext.next(), created: s.clock.Now()}
 	out := gen.ModifyTeam{ID: ptr(t.id), Name: ptr(name)}
 	if in.Info != nil {
-		t.info = sanitize(*in.Info)
-		out.Info = ptr(t.info)
+		t.info = ptr(sanitize(*in.Info))
+		out.Info = t.info
 	}
 	s.ext.teams[t.id] = t
 	return http.StatusOK, out
@@ -192,8 +193,10 @@ func (s *Server) handleTeamPatch(r *http.Request) (int, any) {
 		if !owner {
 			return 0, herr(http.StatusForbidden, "NotOwner", "You're not an admin. Sod off!")
 		}
-		t.info = sanitize(*in.Info)
-		out.Info = ptr(t.info)
+		if t.info == nil || *in.Info != *t.info {
+			t.info = ptr(sanitize(*in.Info))
+		}
+		out.Info = t.info
 		changed = true
 	}
 	if in.Name != nil {

@@ -47,6 +47,8 @@ func TestTeamCreate(t *testing.T) {
 	list := call(t, s, "GET", "v2/teams", "", nil)
 	require.Len(t, list.list, 2)
 	assert.Equal(t, "Direct &lt;Action&gt;", list.list[0].(map[string]any)["name"])
+	assert.NotContains(t, list.list[0], "info", "a team created without info has none")
+	assert.Equal(t, "more", list.list[1].(map[string]any)["info"])
 }
 
 func TestTeamWorkersAndCredit(t *testing.T) {
