@@ -341,6 +341,11 @@ func (s *Server) handleUserDelete(r *http.Request) (int, any) {
 			return 0, herr(http.StatusForbidden, "CannotWipeActiveUser", "You cannot permanently wipe a user that was active in the last 30 days. Try again after "+
 				pyDatetime(last.Add(30*24*time.Hour)))
 		}
+		for _, id := range u.workers {
+			if w := s.workers[id]; w != nil && s.workerReferencedLocked(w) {
+				return 0, internalError() // the wipe's worker delete fails, uncaught
+			}
+		}
 		s.wipeUserLocked(u)
 		return http.StatusOK, gen.SimpleResponse{Message: "OK"}
 	}
@@ -406,15 +411,8 @@ func (s *Server) handleWorkerDelete(r *http.Request) (int, any) {
 	if u.id == 0 {
 		return 0, anonForbidden("AnonForbiddenWorker")
 	}
-	for _, j := range s.jobs {
-		if j.worker == w {
-			return 0, herr(http.StatusLocked, "Locked", "Could not delete the worker at this point as it's referenced by a job it completed. Please try again after 20 mins.")
-		}
-	}
-	for _, f := range s.forms {
-		if f.worker == w {
-			return 0, herr(http.StatusLocked, "Locked", "Could not delete the worker at this point as it's referenced by a job it completed. Please try again after 20 mins.")
-		}
+	if s.workerReferencedLocked(w) {
+		return 0, herr(http.StatusLocked, "Locked", "Could not delete the worker at this point as it's referenced by a job it completed. Please try again after 20 mins.")
 	}
 	s.deleteWorkerLocked(w)
 	return http.StatusOK, gen.DeletedWorker{DeletedID: ptr(w.id), DeletedName: ptr(w.name)}
@@ -487,4 +485,20 @@ func pyDatetime(t time.Time) string {
 		return t.Format("2006-01-02 15:04:05")
 	}
 	return t.Format("2006-01-02 15:04:05.000000")
+}
+
+// workerReferencedLocked reports whether a kept job or form still refers to the worker (the
+// database then refuses to delete it).
+func (s *Server) workerReferencedLocked(w *worker) bool {
+	for _, j := range s.jobs {
+		if j.worker == w {
+			return true
+		}
+	}
+	for _, f := range s.forms {
+		if f.worker == w {
+			return true
+		}
+	}
+	return false
 }

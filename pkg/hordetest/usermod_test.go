@@ -205,3 +205,15 @@ func TestUserRolesAtWork(t *testing.T) {
 	set("2", map[string]any{"service": true})
 	assert.Equal(t, 202, call(t, s, "POST", "v2/generate/async", keyBob, proxied).status, "service accounts may proxy")
 }
+
+func TestUserWipeBlockedByAJob(t *testing.T) {
+	clk := NewFakeClock(t0)
+	s := newTestServer(t, modUser(), WithClock(clk))
+	clk.Advance(31 * 24 * time.Hour)
+	call(t, s, "POST", "v2/generate/async", keyAlice, map[string]any{"prompt": "x"})
+	require.NotEmpty(t, popImage(t, s, nil).str("id"))
+	require.Equal(t, 200, call(t, s, "DELETE", "v2/users/3", keyMod, nil).status)
+	r := call(t, s, "DELETE", "v2/users/3", keyMod, nil)
+	assert.Equal(t, 500, r.status, "the worker's job keeps it, and the wipe fails: %s", r.raw)
+	assert.Equal(t, 200, call(t, s, "GET", "v2/users/3", "", nil).status)
+}
