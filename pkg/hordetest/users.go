@@ -134,6 +134,9 @@ func (s *Server) handleTransfer(r *http.Request) (int, any) {
 			to = s.users[id]
 		}
 	}
+	if to != nil && to.ext.wiped {
+		to = nil
+	}
 	var key *sharedKey
 	if to == nil {
 		if key = s.sharedKeyLocked(*in.Username); key != nil {
