@@ -359,6 +359,7 @@ func (s *Server) finishFormLocked(f *form, res map[string]any, now time.Time) fl
 	f.worker.owner.earned += credit
 	f.worker.kudosEarned += credit
 	f.worker.fulfilled++
+	s.creditTeamLocked(f.worker, credit)
 	charge := f.kudos + 1
 	if f.in.slowWorkers {
 		charge++

@@ -122,11 +122,11 @@ func (s *Server) handleCollectionPost(r *http.Request) (int, any) {
 		return 0, e
 	}
 	if crash || kind == "" {
-		return internalError()
+		return 0, internalError()
 	}
 	for _, c := range s.collections {
 		if c.owner == u && c.name == *in.Name {
-			return internalError()
+			return 0, internalError()
 		}
 	}
 	s.styleSeq++
@@ -185,7 +185,7 @@ func (s *Server) handleCollectionPatch(r *http.Request) (int, any) {
 		return 0, herr(http.StatusBadRequest, "StyleMismatch", "Cannot mix image and text styles in the same collection")
 	}
 	if crash {
-		return internalError()
+		return 0, internalError()
 	}
 	modified := false
 	if in.Name != nil && *in.Name != "" {
@@ -299,7 +299,7 @@ func (s *Server) handleCollections(r *http.Request) (int, any) {
 	})
 	lo, hi, ok := pageWindow(len(list), page)
 	if !ok {
-		return internalError()
+		return 0, internalError()
 	}
 	out := []map[string]any{}
 	for _, c := range list[lo:hi] {

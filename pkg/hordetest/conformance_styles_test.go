@@ -10,8 +10,6 @@ import (
 
 type stepFunc func(method, path, key string, body any, want int) resp
 
-const keyMod = "mod-key-000004" // the moderator TestConformanceEveryOperation registers
-
 // driveStyles exercises every style and collection operation, and a request applying a style,
 // for TestConformanceEveryOperation. Each call waits a second of the fake clock so the routes'
 // 2-per-second limits never answer.

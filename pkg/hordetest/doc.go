@@ -32,8 +32,10 @@
 // with their examples and collections (creation rights, ownership, lookups by id or by
 // "[style|collection::][alias::]name", lists) and their application to generation requests
 // (the style's prompt template, params and models replace the request's; the owner earns 2
-// kudos per use). Operations of the API it does not implement answer 501 with a message
-// naming the operation.
+// kudos per use), teams, shared keys (usable as generation keys), user and worker moderation
+// (User.Admin for the admin-only changes), worker messages (delivered in pops), prompt filters
+// (image prompts rewritten or refused), IP timeouts, documents, horde modes, kudos awards and
+// aesthetics ratings: every one of the API's 90 operations.
 //
 // # Time
 //
@@ -59,13 +61,14 @@
 //   - Stale jobs, expiry and the built-in worker are applied on requests at most once per
 //     second of the server's clock (the server sweeps every 60 s); a request reaching 3
 //     faulted jobs is marked faulted at once.
-//   - No shared keys (a style's sharedkey answers 400 as an unknown key does), teams,
-//     filters, worker messages, webhooks, IP timeouts, raid mode or X-Fields masks; a paused
-//     worker gets no jobs of other users (the server hands it fake jobs).
-//   - Styles: no profanity filter on names, no 30 s cache of the style and collection reads;
-//     a text style's prompt fields with a conversion, format spec, attribute or index answer
-//     500 (Python would format them); a PATCH of a style endpoint naming a collection answers
-//     500 without the server's partial update.
+//   - No webhooks, raid-mode behaviour or X-Fields masks; a paused worker gets no jobs of
+//     other users (the server hands it fake jobs).
+//   - No profanity detection (style, team, worker and user names), no emoji rule in the prompt
+//     filters, whose regexes use Go's syntax; documents are the simulator's own texts.
+//   - No 30 s cache of the style and collection reads; a text style's prompt fields with a
+//     conversion, format spec, attribute or index answer 500 (Python would format them); a
+//     PATCH of a style endpoint naming a collection answers 500 without the server's partial
+//     update.
 //   - Keys that the server sends as null (e.g. a pop with no job) are omitted.
 //   - Synthetic images are PNG (width/8 × height/8, one colour from the seed), not WebP.
 package hordetest

@@ -42,11 +42,12 @@ func (s *Server) handleImageAsync(r *http.Request) (int, any) {
 	if in.Webhook != nil && !strings.HasPrefix(*in.Webhook, "https://") {
 		return 0, herr(http.StatusBadRequest, "BadRequest", "webhook must be an https URL")
 	}
-	u, ae := s.authLocked(r, true, helpRegisteredKey)
+	allowDowngrade := deref(in.AllowDowngrade, false)
+	u, key, downgrade, ae := s.genAuthLocked(r, allowDowngrade, now)
 	if ae != nil {
 		return 0, ae
 	}
-	if in.ProxiedAccount != nil {
+	if in.ProxiedAccount != nil && !u.ext.service {
 		return 0, herr(http.StatusBadRequest, "OnlyServiceAccountProxy", "Only service accounts can provide a proxied_account value.")
 	}
 	if u.deleted {
@@ -78,6 +79,14 @@ func (s *Server) handleImageAsync(r *http.Request) (int, any) {
 		}
 		return 0, herr(http.StatusTooManyRequests, "TooManyPrompts", msg)
 	}
+	if ae := s.checkIPLocked(r, now); ae != nil {
+		return 0, ae
+	}
+	prompt, ae := s.filterPromptLocked(r, u, in.Prompt, deref(in.ReplacementFilter, true), now)
+	if ae != nil {
+		return 0, ae
+	}
+	in.Prompt = prompt
 	// Absent means the parser's default; an explicit [] (or null) means any model.
 	var models []string
 	switch {
@@ -119,6 +128,9 @@ func (s *Server) handleImageAsync(r *http.Request) (int, any) {
 		nsfw: deref(in.NSFW, true), censor: deref(in.CensorNSFW, true), r2: deref(in.R2, true),
 		sourceImage: src, sourceMask: deref(in.SourceMask, ""), sourceProc: proc, controlType: ctype,
 		hasLoras: len(p.Loras) > 0, postProcessors: len(p.PostProcessing)}
+	if u.ext.education { // education accounts get these whatever they ask
+		req.nsfw, req.censor, req.trustedWorkers = false, true, true
+	}
 	req.width, req.height = deref(p.Width, 512), deref(p.Height, 512)
 	req.steps = deref(p.Steps, 30)
 	if ctype != "" {
@@ -162,6 +174,11 @@ func (s *Server) handleImageAsync(r *http.Request) (int, any) {
 		}
 		return burn(req, req.perJob)*float64(n)*m + 1
 	}
+	if short, e := sharedKeyShort(key, estimate(), allowDowngrade, "request"); e != nil {
+		return 0, e
+	} else if short {
+		downgrade = true
+	}
 	// Upfront kudos (the server's rule, without holds).
 	maxRes := 1024 + 10*s.activeThreadsLocked(kindImage, now) - int(pyRound(0.9*float64(s.queuedJobsLocked(kindImage))))
 	maxRes = max(min(maxRes, 1024), 576)
@@ -172,15 +189,25 @@ func (s *Server) handleImageAsync(r *http.Request) (int, any) {
 			return 0, herr(http.StatusForbidden, "KudosUpfront", "This request requires "+strconv.FormatFloat(round2(estimate()), 'f', -1, 64)+" kudos to fulfil. You need to have at least this amount of kudos to request it.")
 		}
 	}
+	if key != nil {
+		if msg := key.jobWithin(req.width*req.height, req.steps, -1); msg != "" {
+			return 0, herr(http.StatusBadRequest, "BadRequest", msg)
+		}
+	}
 	if deref(in.DryRun, false) {
 		return http.StatusOK, gen.DryRunKudos{Kudos: pyRound(estimate())}
 	}
 	s.seq++
 	req.seq = s.seq
 	req.priority = math.Round(u.Kudos)
+	if downgrade {
+		req.priority = -50
+	}
+	req.sharedKey = key
+	u.ext.lastActive = now
 	req.expiry = now.Add(s.cfg.expiry)
 	activation := 1 + 5*float64(len(in.ExtraSourceImages)) + 2
-	s.debitLocked(u, activation)
+	s.chargeLocked(req, activation)
 	req.charged = activation
 	s.requests[req.id] = req
 	s.queue = append(s.queue, req)
@@ -269,7 +296,7 @@ func (s *Server) handleImagePop(r *http.Request) (int, any) {
 		"payload": map[string]any{"ddim_steps": 30, "n_iter": 1, "image_is_control": false, "return_control_map": false,
 			"sampler_name": "k_euler_a", "cfg_scale": 7.5, "height": 512, "width": 512, "karras": false, "tiling": false,
 			"hires_fix": false, "transparent": false},
-		"ids": []string{}, "messages": []any{}, "skipped": skipped, "source_processing": "img2img",
+		"ids": []string{}, "messages": s.popMessagesLocked(w, now), "skipped": skipped, "source_processing": "img2img",
 	}
 }
 
@@ -324,7 +351,7 @@ func (s *Server) startImageJobsLocked(hr *http.Request, w *worker, req *request,
 	if !req.nsfw && req.censor {
 		payload.UseNSFWCensor = ptr(true)
 	}
-	out := imagePop{Payload: &payload, Model: model, TTL: ttl, Skipped: map[string]int{}, Messages: []any{},
+	out := imagePop{Payload: &payload, Model: model, TTL: ttl, Skipped: map[string]int{}, Messages: s.popMessagesLocked(w, now),
 		SourceProcessing: req.sourceProc, ExtraSourceImages: req.imgIn.ExtraSourceImages}
 	base := ""
 	if hr != nil {
@@ -444,6 +471,10 @@ func (s *Server) handleImageCheck(r *http.Request) (int, any) {
 	defer s.mu.Unlock()
 	now := s.clock.Now()
 	s.sweepLocked(now)
+	if ca := r.Header.Get("Client-Agent"); (ca == "" || ca == "unknown:0:unknown") && s.ipTimeoutLocked(clientIP(r), now) > 0 {
+		return 0, herr(http.StatusForbidden, "Forbidden", "Your IP address has been blocked due to using an unknown client "+
+			"which is sending too many garbage requests. Please contact us on discord.")
+	}
 	req, e := s.lookupLocked(r.PathValue("id"), kindImage)
 	if e != nil {
 		return 0, e

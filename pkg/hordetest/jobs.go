@@ -28,13 +28,14 @@ func (s *Server) finishImageJobLocked(j *job, now time.Time) float64 {
 	j.worker.kudosEarned += credit
 	j.worker.fulfilled++
 	j.worker.uncompleted--
+	s.creditTeamLocked(j.worker, credit)
 	things := float64(req.width * req.height * accurateSteps(string(*req.root.SamplerName), req.steps))
 	j.worker.things += things
 	charge := burn(req, reward)
 	if j.censored {
 		charge = burn(req, 0)
 	}
-	s.debitLocked(req.user, charge)
+	s.chargeLocked(req, charge)
 	req.charged += charge
 	req.expiry = now.Add(s.cfg.expiry)
 	s.stats.images++

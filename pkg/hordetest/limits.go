@@ -66,6 +66,12 @@ func limitsFor(method, path string) []limitRule {
 	case path == "/v2/styles/image" || path == "/v2/styles/text/{style_id}" || path == "/v2/styles/image/{style_id}/example" ||
 		path == "/v2/collections" || path == "/v2/collections/{collection_id}":
 		return []limitRule{perMinute(90, "ippath"), perSecond(2, "ippath")}
+	case path == "/v2/teams" || path == "/v2/teams/{team_id}":
+		return []limitRule{perMinute(30, "ippath")}
+	case method == "PUT" && path == "/v2/sharedkeys":
+		return []limitRule{perMinute(5, "ippath")}
+	case path == "/v2/generate/rate/{id}":
+		return []limitRule{perMinute(5, "ippath")}
 	}
 	return []limitRule{perMinute(90, "ip")}
 }

@@ -49,6 +49,7 @@ type worker struct {
 	abortTimes                         []time.Time
 	things                             float64
 	uncompleted                        int
+	team                               *team
 }
 
 func (w *worker) online(now time.Time) bool {
@@ -81,6 +82,7 @@ type request struct {
 	perJob      float64 // K
 	jobs        []*job
 	faultedJobs int
+	sharedKey   *sharedKey // the key the request was made with, which pays along with its owner
 
 	models          []string
 	trustedWorkers  bool

@@ -207,11 +207,17 @@ func (s *Server) workerForPopLocked(r *http.Request, kind string, name *string, 
 	if w != nil && w.kind != kind {
 		return nil, false, herr(http.StatusBadRequest, "PolymorphicNameConflict", "This worker name is already in use by another type of worker.")
 	}
+	if ae := s.checkIPLocked(r, now); ae != nil {
+		return nil, false, ae
+	}
 	created := false
 	if w == nil {
 		lw := strings.ToLower(wn)
 		if strings.Contains(lw, "colab") || strings.Contains(lw, "tpu") || strings.Contains(lw, "google") {
 			return nil, false, herr(http.StatusBadRequest, "BadRequest", "Worker names containing colab, tpu or google are not allowed.")
+		}
+		if s.ext.inviteOnly && len(u.workers) >= u.ext.workerInvited {
+			return nil, false, workerInviteOnly(len(u.workers))
 		}
 		if !u.Trusted && len(u.workers) > 3 {
 			return nil, false, herr(http.StatusForbidden, "TooManyWorkers", "You have too many workers.")

@@ -48,6 +48,7 @@ func (s *Server) routes(add func(method, path, op string, h handlerFunc)) {
 	add("GET", "/v2/stats/text/totals", "get_text_horde_stats_totals", s.handleTextTotals)
 	add("GET", "/v2/stats/text/models", "get_text_horde_stats_models", s.handleTextModels)
 	s.styleRoutes(add)
+	s.extRoutes(add)
 }
 
 func (s *Server) styleRoutes(add func(method, path, op string, h handlerFunc)) {

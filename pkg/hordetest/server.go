@@ -81,6 +81,10 @@ type User struct {
 	Concurrency int
 	// PublicWorkers shows the user as owner of their workers in worker details.
 	PublicWorkers bool
+	// Admin puts the user in the server's ADMINS list: only admins may change a user's kudos,
+	// monthly kudos, usage multiplier or moderator role (PUT /v2/users/{id}) and switch
+	// maintenance mode (PUT /v2/status/modes).
+	Admin bool
 }
 
 // Option configures a Server.
@@ -219,6 +223,7 @@ type Server struct {
 	logMu       sync.Mutex
 	log         []Call
 	stats       stats
+	ext         extState // teams, shared keys, worker messages, filters, IP timeouts
 }
 
 type stats struct {
@@ -275,6 +280,7 @@ func NewUnstartedServer(opts ...Option) *Server {
 		stats:       stats{imgModels: map[string]int{}, txtModels: map[string]int{}},
 	}
 	s.r2key = []byte(fmt.Sprintf("hordetest-r2-%d", cfg.seed))
+	s.ext = newExtState()
 	s.faults = newFaults(cfg.seed)
 	s.limiter = newLimiter()
 	// The anonymous account sits at its kudos floor (-50), as on the real horde, where every
@@ -352,6 +358,10 @@ func (s *Server) AddUser(u User) (int, error) {
 func (s *Server) SetMaintenance(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.setMaintenanceLocked(on)
+}
+
+func (s *Server) setMaintenanceLocked(on bool) {
 	s.maintenance = on
 	if on {
 		for _, r := range s.queue {
@@ -389,6 +399,7 @@ type user struct {
 	requests map[string]int
 	styled   float64        // kudos received for the use of the user's styles
 	styleUse map[string]int // uses of the user's styles, by kind
+	ext      userExt        // roles and settings changed through PUT /v2/users/{id}
 }
 
 func (u *user) alias() string { return u.Name + "#" + strconv.Itoa(u.id) }

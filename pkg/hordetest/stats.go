@@ -164,7 +164,7 @@ func atoiOpt(s string) (int, bool, bool) {
 func (s *Server) handleModes(r *http.Request) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := gen.HordeModes{MaintenanceMode: ptr(s.maintenance), InviteOnlyMode: ptr(false)}
+	out := gen.HordeModes{MaintenanceMode: ptr(s.maintenance), InviteOnlyMode: ptr(s.ext.inviteOnly)}
 	if r.Header.Get("apikey") != "" {
 		u, ae := s.authLocked(r, true, "")
 		if ae != nil {
@@ -173,7 +173,7 @@ func (s *Server) handleModes(r *http.Request) (int, any) {
 		if !u.Moderator {
 			return 0, herr(http.StatusForbidden, "NotModerator", "Only moderators can see the raid mode.")
 		}
-		out.RaidMode = ptr(false)
+		out.RaidMode = ptr(s.ext.raid)
 	}
 	return http.StatusOK, out
 }

@@ -78,7 +78,7 @@ func (s *Server) handleStyleExamplePost(r *http.Request) (int, any) {
 		return 0, herr(http.StatusBadRequest, "BadRequest", "Cannot add image examples to text styles.")
 	}
 	if col != nil {
-		return internalError()
+		return 0, internalError()
 	}
 	if len(st.examples) >= 4 {
 		return 0, herr(http.StatusForbidden, "Forbidden", "You cannot have more than 4 examples for each style")
@@ -95,7 +95,7 @@ func (s *Server) handleStyleExamplePost(r *http.Request) (int, any) {
 	primary := *in.Primary
 	if primary {
 		if prev == nil {
-			return internalError()
+			return 0, internalError()
 		}
 		prev.primary = false
 	} else if prev == nil {
@@ -147,7 +147,7 @@ func (s *Server) handleStyleExamplePatch(r *http.Request) (int, any) {
 		return 0, ae
 	}
 	if col != nil {
-		return internalError()
+		return 0, internalError()
 	}
 	var prev *styleExample
 	for _, other := range st.examples {
@@ -195,7 +195,7 @@ func (s *Server) handleStyleExampleDelete(r *http.Request) (int, any) {
 	}
 	if ex.primary {
 		if col != nil {
-			return internalError()
+			return 0, internalError()
 		}
 		for _, other := range st.examples {
 			if other != ex {

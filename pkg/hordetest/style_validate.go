@@ -9,20 +9,6 @@ import (
 	"github.com/horde-go/horde/gen"
 )
 
-func strLen(field string, v *string, min, max int) *apiError {
-	if v == nil {
-		return nil
-	}
-	n := len([]rune(*v))
-	if n < min {
-		return validationErr(field, pyQuote(*v)+" is too short")
-	}
-	if max > 0 && n > max {
-		return validationErr(field, pyQuote(*v)+" is too long")
-	}
-	return nil
-}
-
 // validateStyleSchema applies the style models' schema: post selects the creation model
 // (name required, info at least 10 characters).
 func validateStyleSchema(kind string, in *styleInput, raw []byte, post bool) *apiError {

@@ -132,10 +132,6 @@ func notFound(thing, id string) *apiError {
 	return herr(http.StatusNotFound, t+"NotFound", t+" with ID '"+id+"' not found.")
 }
 
-func internalError() (int, any) {
-	return http.StatusInternalServerError, map[string]any{"message": "Internal Server Error"}
-}
-
 // styleInput is the body of a style POST or PATCH, for both kinds.
 type styleInput struct {
 	Name      *string                    `json:"name"`
@@ -273,7 +269,7 @@ func (s *Server) handleStylePatch(r *http.Request, kind string) (int, any) {
 		return 0, herr(http.StatusForbidden, "Forbidden", "This Style is not owned by user "+u.alias())
 	}
 	if col != nil {
-		return internalError() // a collection has no models or params to patch
+		return 0, internalError() // a collection has no models or params to patch
 	}
 	models := st.models
 	if len(in.Models) > 0 {
@@ -299,7 +295,7 @@ func (s *Server) handleStylePatch(r *http.Request, kind string) (int, any) {
 		return 0, e
 	}
 	if kind == kindText {
-		return internalError()
+		return 0, internalError()
 	}
 	st.name = *in.Name
 	if in.Info != nil {
@@ -522,7 +518,7 @@ func (s *Server) handleStyleList(r *http.Request, kind string) (int, any) {
 	})
 	lo, hi, ok := pageWindow(len(list), page)
 	if !ok {
-		return internalError()
+		return 0, internalError()
 	}
 	out := []map[string]any{}
 	for _, st := range list[lo:hi] {

@@ -111,11 +111,12 @@ func (s *Server) handleTextAsync(r *http.Request) (int, any) {
 	if in.Webhook != nil && !strings.HasPrefix(*in.Webhook, "https://") {
 		return 0, herr(http.StatusBadRequest, "BadRequest", "webhook must be an https URL")
 	}
-	u, ae := s.authLocked(r, true, helpRegisteredKey)
+	allowDowngrade := deref(in.AllowDowngrade, false)
+	u, key, downgrade, ae := s.genAuthLocked(r, allowDowngrade, now)
 	if ae != nil {
 		return 0, ae
 	}
-	if in.ProxiedAccount != nil {
+	if in.ProxiedAccount != nil && !u.ext.service {
 		return 0, herr(http.StatusBadRequest, "OnlyServiceAccountProxy", "Only service accounts can provide a proxied_account value.")
 	}
 	if len(in.ExtraSourceImages) > 5 {
@@ -140,6 +141,9 @@ func (s *Server) handleTextAsync(r *http.Request) (int, any) {
 	if s.waitingJobsLocked(u, kindText)+n > u.Concurrency {
 		return 0, herr(http.StatusTooManyRequests, "TooManyPrompts", "Parallel requests exceeded user limit.")
 	}
+	if ae := s.checkIPLocked(r, now); ae != nil {
+		return 0, ae
+	}
 	maxLen, maxCtx := deref(p.MaxLength, 80), deref(p.MaxContextLength, 2048)
 	if e := validateTextParams(&p); e != nil {
 		return 0, e
@@ -157,13 +161,23 @@ func (s *Server) handleTextAsync(r *http.Request) (int, any) {
 		size = math.Max(size, textModelSize(m))
 	}
 	limit := max(min(512+5*s.activeThreadsLocked(kindText, now)-int(pyRound(0.9*float64(s.queuedJobsLocked(kindText)))), 512), 256)
+	need := 20.0 * float64(n)
+	if len(in.Models) > 0 {
+		need = round2(float64(maxLen)*math.Max(size, 1)/21) * float64(n)
+	}
+	if short, e := sharedKeyShort(key, need, allowDowngrade, "reques"); e != nil {
+		return 0, e
+	} else if short {
+		downgrade = true
+	}
 	if !req.slowWorkers || maxLen > limit {
-		need := 20.0 * float64(n)
-		if len(in.Models) > 0 {
-			need = round2(float64(maxLen)*math.Max(size, 1)/21) * float64(n)
-		}
 		if u.Kudos-u.floor() < need {
 			return 0, herr(http.StatusForbidden, "KudosUpfront", fmt.Sprintf("This request requires %v kudos to fulfil.", need))
+		}
+	}
+	if key != nil {
+		if msg := key.jobWithin(-1, -1, maxLen); msg != "" {
+			return 0, herr(http.StatusBadRequest, "BadRequest", msg)
 		}
 	}
 	if deref(in.DryRun, false) {
@@ -183,12 +197,17 @@ func (s *Server) handleTextAsync(r *http.Request) (int, any) {
 	s.seq++
 	req.seq = s.seq
 	req.priority = math.Round(u.Kudos)
+	if downgrade {
+		req.priority = -50
+	}
+	req.sharedKey = key
+	u.ext.lastActive = now
 	req.expiry = now.Add(s.cfg.expiry)
 	tax := 1.0
 	if in.Style != nil {
 		tax += 2 // the style adjustment of the horde tax (text requests pay it only with a style)
 	}
-	s.debitLocked(u, tax)
+	s.chargeLocked(req, tax)
 	req.charged = tax
 	s.requests[req.id] = req
 	s.queue = append(s.queue, req)
@@ -290,7 +309,7 @@ func (s *Server) handleTextPop(r *http.Request) (int, any) {
 	if w.maintenance {
 		return 0, herr(http.StatusForbidden, "WorkerMaintenance", w.maintenanceText())
 	}
-	return http.StatusOK, map[string]any{"payload": map[string]any{}, "ids": []string{}, "messages": []any{}, "skipped": skipped}
+	return http.StatusOK, map[string]any{"payload": map[string]any{}, "ids": []string{}, "messages": s.popMessagesLocked(w, now), "skipped": skipped}
 }
 
 func (s *Server) startTextJobsLocked(w *worker, req *request, popModels []string, amount int, now time.Time) textPop {
@@ -315,7 +334,7 @@ func (s *Server) startTextJobsLocked(w *worker, req *request, popModels []string
 	p.SmoothingFactor = ptr(deref(p.SmoothingFactor, 0.0))
 	p.DynatempRange = ptr(deref(p.DynatempRange, 0.0))
 	p.DynatempExponent = ptr(deref(p.DynatempExponent, 1.0))
-	out := textPop{Payload: &p, Model: model, TTL: 150, Messages: []any{}, Skipped: map[string]int{}}
+	out := textPop{Payload: &p, Model: model, TTL: 150, Messages: s.popMessagesLocked(w, now), Skipped: map[string]int{}}
 	for i := 0; i < batch; i++ {
 		j := &job{id: s.newUUIDLocked(), req: req, worker: w, model: model, popped: now, ttl: 150, state: jobProcessing}
 		req.jobs = append(req.jobs, j)
@@ -410,8 +429,9 @@ func (s *Server) finishTextJobLocked(j *job, now time.Time) float64 {
 	j.worker.kudosEarned += credit
 	j.worker.fulfilled++
 	j.worker.uncompleted--
+	s.creditTeamLocked(j.worker, credit)
 	j.worker.things += float64(tokens)
-	s.debitLocked(req.user, reward+1)
+	s.chargeLocked(req, reward+1)
 	req.charged += reward + 1
 	req.expiry = now.Add(s.cfg.expiry)
 	s.stats.textRequests++

@@ -33,6 +33,7 @@ func (s *Server) userDetailsLocked(u *user, now time.Time, private bool) gen.Use
 		d.Suspicious = ptr(0)
 		d.MonthlyKudos = &gen.MonthlyKudos{Amount: ptr(0)}
 	}
+	s.userExtDetailsLocked(u, &d, private)
 	return d
 }
 
@@ -59,12 +60,16 @@ func (s *Server) handleFindUser(r *http.Request) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key := r.Header.Get("apikey")
+	if k := s.sharedKeyLocked(key); k != nil && key != "" {
+		return http.StatusOK, s.sharedKeyUserLocked(k)
+	}
 	u := s.usersByKey[key]
 	if key == "" || u == nil {
 		return 0, herr(http.StatusUnauthorized, "InvalidAPIKey", "No user matching sent API Key. Have you remembered to register at https://aihorde.net/register ?")
 	}
 	d := s.userDetailsLocked(u, s.clock.Now(), false)
 	d.Styles = s.userStylesLocked(u, true) // the server shows the key's owner its private styles
+	s.ownDetailsLocked(u, &d)
 	return http.StatusOK, withEmpty(d, userLists...)
 }
 
@@ -78,7 +83,9 @@ func (s *Server) handleUsers(r *http.Request) (int, any) {
 	sortBy := r.URL.Query().Get("sort")
 	us := make([]*user, 0, len(s.users))
 	for _, u := range s.users {
-		us = append(us, u)
+		if !u.ext.wiped {
+			us = append(us, u)
+		}
 	}
 	sort.Slice(us, func(i, j int) bool {
 		if sortBy == "age" {
@@ -105,7 +112,7 @@ func (s *Server) handleUserSingle(r *http.Request) (int, any) {
 	if err == nil {
 		u = s.users[id]
 	}
-	if u == nil {
+	if u == nil || u.ext.wiped {
 		return 0, herr(http.StatusNotFound, "UserNotFound", "User "+r.PathValue("user_id")+" not found.")
 	}
 	caller, ae := s.authLocked(r, false, "")
@@ -145,6 +152,18 @@ func (s *Server) handleTransfer(r *http.Request) (int, any) {
 			to = s.users[id]
 		}
 	}
+	if to != nil && to.ext.wiped {
+		to = nil
+	}
+	var key *sharedKey
+	if to == nil {
+		if key = s.sharedKeyLocked(*in.Username); key != nil {
+			if key.expired(now) {
+				return bad("SharedKeyExpired", "This shared key has expired")
+			}
+			to = key.owner
+		}
+	}
 	if to == nil {
 		return bad("InvalidTargetUsername", "Invalid target username.")
 	}
@@ -156,6 +175,9 @@ func (s *Server) handleTransfer(r *http.Request) (int, any) {
 	}
 	if t, ok := s.lastSent[[2]int{to.id, from.id}]; ok && now.Sub(t) < 60*time.Second {
 		return bad("TooFastKudosTransfers", "You cannot transfer Kudos to a user who just sent you kudos.")
+	}
+	if ae := transferRoleCheck(from, to); ae != nil {
+		return 0, ae
 	}
 	if to.deleted || from.deleted {
 		return bad("DeletedUser", "This user has been deleted.")
@@ -184,6 +206,9 @@ func (s *Server) handleTransfer(r *http.Request) (int, any) {
 	to.Kudos += float64(amount)
 	to.received += float64(amount)
 	s.lastSent[[2]int{from.id, to.id}] = now
+	if key != nil && key.kudos != -1 {
+		key.kudos += float64(amount)
+	}
 	if idem != "" {
 		s.transfers[idemKey] = transferRecord{target: to.id, amount: amount}
 	}

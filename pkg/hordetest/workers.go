@@ -17,6 +17,9 @@ func (s *Server) workerDetailsLocked(w *worker, now time.Time, privilege int) ge
 		Threads:      ptr(w.threads), Uptime: ptr(int(now.Sub(w.created).Seconds())), MaintenanceMode: ptr(w.maintenance), Info: nonEmpty(w.info),
 		NSFW: ptr(w.nsfw), Trusted: ptr(w.owner.Trusted), Flagged: ptr(false),
 		UncompletedJobs: ptr(w.aborted), Models: append([]string{}, w.models...), Team: &gen.TeamDetailsLite{}}
+	if w.team != nil {
+		d.Team = &gen.TeamDetailsLite{ID: ptr(w.team.id), Name: ptr(w.team.name)}
+	}
 	if privilege >= 2 {
 		d.Paused = ptr(w.paused)
 		d.Suspicious = ptr(0)
@@ -128,10 +131,17 @@ func (s *Server) handleWorkerPut(r *http.Request) (int, any) {
 		if admin.id == 0 {
 			return 0, anon
 		}
-		if *in.Team != "" {
-			return 0, herr(http.StatusNotFound, "TeamNotFound", "Team "+*in.Team+" not found.")
+		if *in.Team == "" {
+			w.team = nil
+			out["team"] = "None"
+		} else {
+			t := s.teamByIDLocked(*in.Team)
+			if t == nil {
+				return 0, teamNotFound(*in.Team)
+			}
+			w.team = t
+			out["team"] = t.name
 		}
-		out["team"] = "None"
 	}
 	if len(out) == 0 {
 		return 0, herr(http.StatusBadRequest, "NoWorkerModSelected", "No worker modification selected!")
@@ -145,7 +155,15 @@ func (s *Server) workerJSON(d gen.WorkerDetails) map[string]any {
 	if d.Owner != nil {
 		keys = append(keys, "messages")
 	}
-	return withEmpty(d, keys...)
+	m := withEmpty(d, keys...)
+	if d.Owner != nil && d.ID != nil {
+		if w := s.workers[*d.ID]; w != nil {
+			if ms := s.workerDetailMessagesLocked(w, s.clock.Now()); len(ms) > 0 {
+				m["messages"] = ms
+			}
+		}
+	}
+	return m
 }
 
 // privilegeLocked is 2 for a moderator's key and 0 otherwise (a bad key is ignored).

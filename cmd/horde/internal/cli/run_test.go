@@ -173,3 +173,28 @@ func TestSimModelReferenceFiles(t *testing.T) {
 	assert.Nil(t, img, "empty: the simulator keeps its snapshot")
 	assert.Nil(t, txt)
 }
+
+func TestParseUser(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    hordetest.User
+		wantErr string
+	}{
+		{"a:k", hordetest.User{Name: "a", APIKey: "k", Kudos: 1e6}, ""},
+		{"a:k:trusted,admin:50", hordetest.User{Name: "a", APIKey: "k", Kudos: 50, Trusted: true, Admin: true}, ""},
+		{"a:k:75:moderator,customizer", hordetest.User{Name: "a", APIKey: "k", Kudos: 75, Moderator: true, Customizer: true}, ""},
+		{"a:k:root", hordetest.User{}, `unknown role "root" (trusted, moderator, customizer, admin)`},
+		{"a", hordetest.User{}, "want NAME:KEY"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			u, err := parseUser(tt.in)
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, u)
+		})
+	}
+}

@@ -17,7 +17,7 @@ import (
 )
 
 // parseUser reads NAME:KEY[:ROLES][:KUDOS], ROLES a comma-separated list of trusted,
-// moderator and customizer; the two optional parts may come in either order.
+// moderator, customizer and admin; the two optional parts may come in either order.
 func parseUser(v string) (hordetest.User, error) {
 	parts := strings.Split(v, ":")
 	if len(parts) < 2 || len(parts) > 4 || parts[0] == "" || parts[1] == "" {
@@ -37,9 +37,11 @@ func parseUser(v string) (hordetest.User, error) {
 				u.Moderator = true
 			case "customizer":
 				u.Customizer = true
+			case "admin":
+				u.Admin = true
 			case "":
 			default:
-				return hordetest.User{}, usagef("--user %q: unknown role %q (trusted, moderator, customizer)", v, role)
+				return hordetest.User{}, usagef("--user %q: unknown role %q (trusted, moderator, customizer, admin)", v, role)
 			}
 		}
 	}
@@ -200,7 +202,7 @@ on Ctrl-C. With auto-fulfilment on, a built-in worker finishes every job after -
 				for _, r := range []struct {
 					on   bool
 					name string
-				}{{u.Trusted, "trusted"}, {u.Moderator, "moderator"}, {u.Customizer, "customizer"}} {
+				}{{u.Trusted, "trusted"}, {u.Moderator, "moderator"}, {u.Customizer, "customizer"}, {u.Admin, "admin"}} {
 					if r.on {
 						roles = append(roles, r.name)
 					}
@@ -221,7 +223,7 @@ on Ctrl-C. With auto-fulfilment on, a built-in worker finishes every job after -
 	}
 	f := serveCmd.Flags()
 	f.StringVar(&addr, "addr", "127.0.0.1:7001", "address to listen on")
-	f.StringArrayVar(&users, "user", nil, "a user as NAME:KEY[:ROLES][:KUDOS], roles trusted,moderator,customizer (repeatable; default sim-user:sim-user-key:trusted:1000000)")
+	f.StringArrayVar(&users, "user", nil, "a user as NAME:KEY[:ROLES][:KUDOS], roles trusted,moderator,customizer,admin (repeatable; default sim-user:sim-user-key:trusted:1000000)")
 	f.BoolVar(&auto, "auto-fulfil", true, "run the built-in worker, which fulfils every job")
 	f.DurationVar(&delay, "fulfil-delay", 2*time.Second, "how long the built-in worker takes per job")
 	f.BoolVar(&limits, "rate-limits", false, "enforce the real server's rate limits")
