@@ -45,8 +45,7 @@ func (s *Server) handleInterrogateAsync(r *http.Request) (int, any) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.clock.Now()
-	s.sweepLocked(now)
+	now := s.tickLocked()
 	if s.maintenance {
 		return 0, herr(http.StatusBadRequest, "MaintenanceMode", "AI Horde has entered maintenance mode. Please try again later.")
 	}
@@ -177,7 +176,7 @@ func (s *Server) lookupInterrogationLocked(id string) (*interrogation, *apiError
 func (s *Server) handleInterrogateStatus(r *http.Request) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sweepLocked(s.clock.Now())
+	s.tickLocked()
 	it, e := s.lookupInterrogationLocked(r.PathValue("id"))
 	if e != nil {
 		return 0, e
@@ -188,7 +187,7 @@ func (s *Server) handleInterrogateStatus(r *http.Request) (int, any) {
 func (s *Server) handleInterrogateCancel(r *http.Request) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sweepLocked(s.clock.Now())
+	s.tickLocked()
 	it, e := s.lookupInterrogationLocked(r.PathValue("id"))
 	if e != nil {
 		return 0, e
@@ -218,8 +217,7 @@ func (s *Server) handleInterrogatePop(r *http.Request) (int, any) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.clock.Now()
-	s.sweepLocked(now)
+	now := s.tickLocked()
 	w, refresh, ae := s.workerForPopLocked(r, kindInterrogation, in.Name, in.PriorityUsernames, now)
 	if ae != nil {
 		return 0, ae
@@ -304,8 +302,7 @@ func (s *Server) handleInterrogateSubmit(r *http.Request) (int, any) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.clock.Now()
-	s.sweepLocked(now)
+	now := s.tickLocked()
 	f := s.forms[*in.ID]
 	if f == nil {
 		return 0, herr(http.StatusNotFound, "InvalidJobID", "Interrogation form with ID "+*in.ID+" does not exist.")

@@ -192,7 +192,7 @@ func (s *Server) handleFilterPut(r *http.Request) (int, any) {
 
 func (s *Server) handleFilterCheck(r *http.Request) (int, any) {
 	var in gen.PostFiltersJSONBody
-	if _, e := decodeBody(r, &in); e != nil {
+	if _, e := decodeParsed(r, &in); e != nil { // reqparse: filter_type goes through int()
 		return 0, e
 	}
 	if in.Prompt == nil {

@@ -251,7 +251,8 @@ func unmarshalBody(data []byte, v any) *apiError {
 }
 
 // decodeParsed is decodeBody for the operations the server reads with its argument parser only
-// (reqparse, no payload validation: kudos transfer and award, shared keys): there an integer
+// (reqparse, no payload validation: kudos transfer and award, shared keys, the filter check of
+// POST /v2/filters): there an integer
 // field runs through Python's int(), so an integral float such as 10.0 passes as 10. The
 // operations whose server handler validates the payload against its model (generation
 // requests, pops, submits, styles, teams, ...) use decodeBody and refuse 10.0 as the server's

@@ -26,8 +26,7 @@ func (s *Server) handleImageAsync(r *http.Request) (int, any) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.clock.Now()
-	s.sweepLocked(now)
+	now := s.tickLocked()
 	var styleModels []string
 	if in.Style != nil {
 		m, e := s.applyImageStyleLocked(&in)
@@ -237,8 +236,7 @@ func (s *Server) handleImagePop(r *http.Request) (int, any) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.clock.Now()
-	s.sweepLocked(now)
+	now := s.tickLocked()
 	w, refresh, ae := s.workerForPopLocked(r, kindImage, in.Name, in.PriorityUsernames, now)
 	if ae != nil {
 		return 0, ae
@@ -435,8 +433,7 @@ func (s *Server) handleImageSubmit(r *http.Request) (int, any) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.clock.Now()
-	s.sweepLocked(now)
+	now := s.tickLocked()
 	j, status, body := s.submittedJobLocked(r, *in.ID, kindImage)
 	if j == nil {
 		return status, body
@@ -469,8 +466,7 @@ func (s *Server) handleImageSubmit(r *http.Request) (int, any) {
 func (s *Server) handleImageCheck(r *http.Request) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.clock.Now()
-	s.sweepLocked(now)
+	now := s.tickLocked()
 	if ca := r.Header.Get("Client-Agent"); (ca == "" || ca == "unknown:0:unknown") && s.ipTimeoutLocked(clientIP(r), now) > 0 {
 		return 0, herr(http.StatusForbidden, "Forbidden", "Your IP address has been blocked due to using an unknown client "+
 			"which is sending too many garbage requests. Please contact us on discord.")
@@ -516,8 +512,7 @@ func (s *Server) imageStatusLocked(hr *http.Request, req *request, now time.Time
 func (s *Server) handleImageStatus(r *http.Request) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.clock.Now()
-	s.sweepLocked(now)
+	now := s.tickLocked()
 	req, e := s.lookupLocked(r.PathValue("id"), kindImage)
 	if e != nil {
 		return 0, e
@@ -528,8 +523,7 @@ func (s *Server) handleImageStatus(r *http.Request) (int, any) {
 func (s *Server) handleImageCancel(r *http.Request) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.clock.Now()
-	s.sweepLocked(now)
+	now := s.tickLocked()
 	req, e := s.lookupLocked(r.PathValue("id"), kindImage)
 	if e != nil {
 		return 0, e

@@ -132,7 +132,7 @@ func requestInfo(r *request) RequestInfo {
 func (s *Server) Requests() []RequestInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sweepLocked(s.clock.Now())
+	s.tickLocked()
 	out := make([]RequestInfo, 0, len(s.requests))
 	for _, r := range s.requests {
 		out = append(out, requestInfo(r))
@@ -147,7 +147,7 @@ func (s *Server) Requests() []RequestInfo {
 func (s *Server) Request(id string) (RequestInfo, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sweepLocked(s.clock.Now())
+	s.tickLocked()
 	r := s.requests[id]
 	if r == nil {
 		return RequestInfo{}, false
@@ -160,8 +160,7 @@ func (s *Server) Request(id string) (RequestInfo, bool) {
 func (s *Server) Queued(kind string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.clock.Now()
-	s.sweepLocked(now)
+	now := s.tickLocked()
 	var ids []string
 	for _, r := range s.orderedQueueLocked(kind, now) {
 		ids = append(ids, r.id)
@@ -173,7 +172,7 @@ func (s *Server) Queued(kind string) []string {
 func (s *Server) Expired() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sweepLocked(s.clock.Now())
+	s.tickLocked()
 	return append([]string(nil), s.expiredIDs...)
 }
 
@@ -237,5 +236,5 @@ func (s *Server) Advance() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.lastSweep = time.Time{}
-	s.sweepLocked(s.clock.Now())
+	s.tickLocked()
 }

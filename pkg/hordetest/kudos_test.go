@@ -102,12 +102,22 @@ func TestIntegralFloatsInIntegerFields(t *testing.T) {
 		{"transfer 10", "v2/kudos/transfer", keyAlice, `{"username":"bob#2","amount":10}`, 200},
 		{"transfer 10.5", "v2/kudos/transfer", keyAlice, `{"username":"bob#2","amount":10.5}`, 400},
 		{"pop amount 2.0 (payload validated)", "v2/generate/pop", keyWorker, `{"name":"w","models":["stable_diffusion"],"amount":2.0}`, 400},
+		{"shared key kudos 5000.0", "v2/sharedkeys", keyAlice, `{"kudos":5000.0,"name":"k"}`, 200},
+		{"shared key kudos 5000.5", "v2/sharedkeys", keyAlice, `{"kudos":5000.5,"name":"k"}`, 400},
+		{"filter check filter_type 10.0", "v2/filters", "mod-key-000004", `{"prompt":"a cat","filter_type":10.0}`, 200},
+		{"award amount 5.0 (user 1 awards)", "v2/kudos/award", keyAlice, `{"username":"bob#2","amount":5.0}`, 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := NewServer(testUsers()...) // not newTestServer: the OpenAPI document says integer, the server takes 10.0
+			// Not newTestServer: the OpenAPI document says integer, the server takes 10.0.
+			s := NewServer(append(testUsers(), WithUser(User{Name: "mod", APIKey: "mod-key-000004", Moderator: true}),
+				WithUser(User{Name: "admin", APIKey: "admin-key-0005", Admin: true, Moderator: true}))...)
 			defer s.Close()
-			r := call(t, s, "POST", tt.path, tt.key, tt.body)
+			method := "POST"
+			if tt.path == "v2/sharedkeys" {
+				method = "PUT"
+			}
+			r := call(t, s, method, tt.path, tt.key, tt.body)
 			assert.Equal(t, tt.wantStatus, r.status, string(r.raw))
 			if tt.wantStatus == 200 && tt.path == "v2/kudos/transfer" {
 				bob, _ := s.Kudos(keyBob)

@@ -66,7 +66,7 @@ func (s *Server) handleModesPut(r *http.Request) (int, any) {
 
 func (s *Server) handleAward(r *http.Request) (int, any) {
 	var in gen.PostAwardKudosJSONBody
-	if _, e := decodeBody(r, &in); e != nil {
+	if _, e := decodeParsed(r, &in); e != nil { // reqparse: amount goes through int()
 		return 0, e
 	}
 	if r.Header.Get("apikey") == "" {
@@ -147,8 +147,7 @@ func (s *Server) handleAesthetics(r *http.Request) (int, any) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.clock.Now()
-	s.sweepLocked(now)
+	s.tickLocked()
 	id := r.PathValue("id")
 	req := s.requests[id]
 	if req == nil || req.kind != kindImage {

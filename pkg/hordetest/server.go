@@ -513,6 +513,16 @@ func clientIP(r *http.Request) string {
 }
 
 // sweepLocked applies the passage of time: stale jobs, expiry and the built-in worker.
+// tickLocked is the start of every handler that reads or changes the simulator's state, under
+// s.mu (which the caller locks, visibly): it reads the clock and applies what time has done
+// since the last request (sweepLocked), and returns the time. The key check stays in each
+// handler, at the point of the server's validation order where the server makes it.
+func (s *Server) tickLocked() time.Time {
+	now := s.clock.Now()
+	s.sweepLocked(now)
+	return now
+}
+
 func (s *Server) sweepLocked(now time.Time) {
 	if s.cfg.autoFulfil {
 		s.autoFulfilLocked(now)

@@ -98,7 +98,7 @@ func sharedKeyUnknown() *apiError {
 
 func (s *Server) handleSharedKeyPut(r *http.Request) (int, any) {
 	var in gen.SharedKeyInput
-	if _, e := decodeBody(r, &in); e != nil {
+	if _, e := decodeParsed(r, &in); e != nil { // reqparse: kudos, expiry and the limits go through int()
 		return 0, e
 	}
 	s.mu.Lock()
@@ -158,7 +158,7 @@ func (s *Server) ownedSharedKeyLocked(r *http.Request) (*sharedKey, *apiError) {
 
 func (s *Server) handleSharedKeyPatch(r *http.Request) (int, any) {
 	var in gen.SharedKeyInput
-	if _, e := decodeBody(r, &in); e != nil {
+	if _, e := decodeParsed(r, &in); e != nil { // reqparse: kudos, expiry and the limits go through int()
 		return 0, e
 	}
 	s.mu.Lock()

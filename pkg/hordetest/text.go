@@ -96,8 +96,7 @@ func (s *Server) handleTextAsync(r *http.Request) (int, any) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.clock.Now()
-	s.sweepLocked(now)
+	now := s.tickLocked()
 	userPrompt := in.Prompt
 	if in.Style != nil {
 		if e := s.applyTextStyleLocked(&in); e != nil {
@@ -239,8 +238,7 @@ func (s *Server) textStatusLocked(req *request, now time.Time) textStatus {
 func (s *Server) handleTextStatus(r *http.Request) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.clock.Now()
-	s.sweepLocked(now)
+	now := s.tickLocked()
 	req, e := s.lookupLocked(r.PathValue("id"), kindText)
 	if e != nil {
 		return 0, e
@@ -251,8 +249,7 @@ func (s *Server) handleTextStatus(r *http.Request) (int, any) {
 func (s *Server) handleTextCancel(r *http.Request) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.clock.Now()
-	s.sweepLocked(now)
+	now := s.tickLocked()
 	req, e := s.lookupLocked(r.PathValue("id"), kindText)
 	if e != nil {
 		return 0, e
@@ -277,8 +274,7 @@ func (s *Server) handleTextPop(r *http.Request) (int, any) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.clock.Now()
-	s.sweepLocked(now)
+	now := s.tickLocked()
 	w, refresh, ae := s.workerForPopLocked(r, kindText, in.Name, in.PriorityUsernames, now)
 	if ae != nil {
 		return 0, ae
@@ -377,8 +373,7 @@ func (s *Server) handleTextSubmit(r *http.Request) (int, any) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.clock.Now()
-	s.sweepLocked(now)
+	now := s.tickLocked()
 	j, status, body := s.submittedJobLocked(r, *in.ID, kindText)
 	if j == nil {
 		return status, body
