@@ -100,3 +100,24 @@ func TestWithModelReference(t *testing.T) {
 	assert.Equal(t, 2.0, s.modelBaseline("Only Model"))
 	assert.True(t, s.knownTextModel("koboldcpp/LLaMA2-13B-Psyfighter2"), "the text snapshot stays")
 }
+
+// TestStatusModelsFilterByState: /v2/status/models keeps all models by default, the reference's
+// with model_state=known, the others with custom.
+func TestStatusModelsFilterByState(t *testing.T) {
+	s := newTestServer(t, WithUser(User{Name: "maker", APIKey: "custom-key-0009", Customizer: true}))
+	require.Equal(t, 200, popImage(t, s, map[string]any{"name": "w-known", "models": []string{"Deliberate"}}).status)
+	cust := call(t, s, "POST", "v2/generate/pop", "custom-key-0009", map[string]any{"name": "w-custom", "models": []string{"my-merge"}})
+	require.Equal(t, 200, cust.status, string(cust.raw))
+	names := func(q string) []string {
+		r := call(t, s, "GET", "v2/status/models?type=image"+q, "", nil)
+		require.Equal(t, 200, r.status, string(r.raw))
+		var out []string
+		for _, m := range r.list {
+			out = append(out, m.(map[string]any)["name"].(string))
+		}
+		return out
+	}
+	assert.ElementsMatch(t, []string{"Deliberate", "my-merge"}, names(""))
+	assert.Equal(t, []string{"Deliberate"}, names("&model_state=known"))
+	assert.Equal(t, []string{"my-merge"}, names("&model_state=custom"))
+}

@@ -52,9 +52,17 @@ func (s *Server) handleModels(r *http.Request) (int, any) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	known := s.knownImageModel
+	if kind == kindText {
+		known = s.knownTextModel
+	}
 	out := []gen.ActiveModel{}
 	for _, m := range s.activeModelsLocked(kind, s.clock.Now()) {
 		if (hasMin && *m.Count < minCount) || (hasMax && *m.Count > maxCount) {
+			continue
+		}
+		// model_state (default all): known models are the reference's (check_model_state).
+		if (ms == "known" && !known(*m.Name)) || (ms == "custom" && known(*m.Name)) {
 			continue
 		}
 		out = append(out, m)
