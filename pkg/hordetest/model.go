@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/horde-go/horde/gen"
+	"github.com/horde-go/horde/internal/bridgeagent"
 )
 
 const (
@@ -22,6 +23,7 @@ type worker struct {
 	id, name, kind string
 	owner          *user
 	bridgeAgent    string
+	grants         *bridgeagent.Grants // what bridgeAgent is granted (grantsOf)
 	ip             string
 	threads        int
 	models         []string

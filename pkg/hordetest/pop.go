@@ -43,8 +43,14 @@ func (s *Server) hasValidWorkerLocked(r *request, now time.Time) bool {
 }
 
 // grantsOf is what the server grants a worker by its bridge agent (internal/bridgeagent, the
-// table the worker reports from too); the built-in worker is granted everything.
-func grantsOf(w *worker) bridgeagent.Grants { return bridgeagent.For(w.bridgeAgent) }
+// table the worker reports from too), read once per agent the worker sends; under s.mu.
+func grantsOf(w *worker) *bridgeagent.Grants {
+	if w.grants == nil || w.grants.Agent != w.bridgeAgent {
+		g := bridgeagent.For(w.bridgeAgent)
+		w.grants = &g
+	}
+	return w.grants
+}
 
 // bridgeSkip is the server's bridge checks of can_generate (classes/stable/worker.py): the
 // first reason the bridge agent keeps worker w from request r, or "". The worker's own
