@@ -1260,7 +1260,7 @@ type FilterRegex struct {
 	FilterType int `json:"filter_type"`
 
 	// Regex The full regex for this filter type.
-	Regex string `json:"regex"`
+	Regex *string `json:"regex,omitempty"`
 }
 
 // Generation defines model for Generation.

@@ -78,6 +78,9 @@ func Fixups() []Fixup {
 		{"style-info-may-be-empty", 0,
 			"a style's info (ModelStyleInputStable/Kobold, which StyleStable/Kobold extend) has no minimum length: the server answers \"\" for a style created without one",
 			styleInfoMayBeEmpty},
+		{"filter-regex-may-be-absent", 0,
+			"FilterRegex.regex is optional: GET /v2/filters/regex answers a type without filters as {\"filter_type\": n} alone",
+			filterRegexMayBeAbsent},
 		{"return-codes-the-server-raises", 11,
 			"RequestError.rc gains the return codes the server raises but the document omits (BannedClientAgent, IdempotencyKeyConflict, StyleNotFound, ...)",
 			returnCodesTheServerRaises},
@@ -225,6 +228,15 @@ func styleInfoMayBeEmpty(doc *openapi2.T) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+func filterRegexMayBeAbsent(doc *openapi2.T) (int, error) {
+	def := doc.Definitions["FilterRegex"]
+	if def == nil || def.Value == nil || !slices.Contains(def.Value.Required, "regex") {
+		return 0, nil
+	}
+	def.Value.Required = slices.DeleteFunc(slices.Clone(def.Value.Required), func(r string) bool { return r == "regex" })
+	return 1, nil
 }
 
 func usersListIsArray(doc *openapi2.T) (int, error) {

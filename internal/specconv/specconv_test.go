@@ -134,6 +134,12 @@ func TestFixups(t *testing.T) {
 		assert.Zero(t, doc.Definitions["ModelStyleInputKobold"].Value.Properties["info"].Value.MinLength)
 	})
 
+	t.Run("filter-regex-may-be-absent", func(t *testing.T) {
+		doc := swagger(t, `{"FilterRegex":{"type":"object","required":["filter_type","regex"],"properties":{"filter_type":{"type":"integer"},"regex":{"type":"string"}}}}`, "")
+		apply(t, "filter-regex-may-be-absent", doc, 1)
+		assert.Equal(t, []string{"filter_type"}, doc.Definitions["FilterRegex"].Value.Required)
+	})
+
 	t.Run("filter-single-is-object", func(t *testing.T) {
 		doc := swagger(t, `{"FilterDetails":{"type":"object"}}`, `{"/v2/filters/{filter_id}":{"get":`+
 			op("get_filter_single", "", `{"type":"array","items":{"$ref":"#/definitions/FilterDetails"}}`)+`}}`)

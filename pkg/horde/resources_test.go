@@ -446,7 +446,7 @@ func resourceCases() []resourceCase {
 			return c.FilterRegexes(ctx, &gen.GetFilterRegexParams{FilterType: new(11)})
 		},
 			method: "GET", path: "/v2/filters/regex", query: "filter_type=11", reply: `[{"filter_type":11,"regex":"a|b"}]`,
-			check: first[gen.FilterRegex](expect(func(f *gen.FilterRegex) string { return f.Regex }, "a|b"))},
+			check: first[gen.FilterRegex](expect(func(f *gen.FilterRegex) string { return *f.Regex }, "a|b"))},
 
 		// documents
 		{name: "Terms", call: func(ctx context.Context, c *horde.Client) (any, error) { return c.Terms(ctx, horde.DocumentMarkdown) },

@@ -140,6 +140,10 @@ func TestHeldToTheRealServer(t *testing.T) {
 		{file: "styles_image_200", method: "GET", path: "v2/styles/image"},
 		{file: "styles_text_200", method: "GET", path: "v2/styles/text"},
 		{file: "collections_200", method: "GET", path: "v2/collections"},
+		{file: "teams_200", method: "GET", path: "v2/teams"},
+		{file: "filters_200", method: "GET", path: "v2/filters", key: "mod-key-000004"},
+		{file: "filters_regex_200", method: "GET", path: "v2/filters/regex", key: "mod-key-000004"},
+		{file: "operations_ipaddr_200", method: "GET", path: "v2/operations/ipaddr", key: "mod-key-000004"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
