@@ -53,22 +53,30 @@
 //
 // # Known differences from the real server
 //
+// What cannot be simulated, or is left out on purpose, each with its reason:
+//
 //   - Image kudos use the server's documented fallback formula, not its neural-network
-//     estimator, so per-job kudos differ from aihorde.net (6.5 for 512×512 at 30 steps).
-//     Models the reference does not know get a baseline guessed from their names.
-//   - Upfront kudos are checked but not held; allow_downgrade is not applied.
-//   - The check response is not cached for 1 s; queue positions are always current.
+//     estimator (a trained PyTorch model the server loads), so per-job kudos differ from
+//     aihorde.net (6.5 for 512×512 at 30 steps). Models the reference does not know get a
+//     baseline guessed from their names.
+//   - Upfront kudos are checked but not held, and allow_downgrade serves shared keys only (the
+//     server's size-and-steps downgrade for a user short of upfront kudos is not reproduced).
+//   - The check response is not cached for 1 s and model and style reads not for 30 s: caches
+//     would make tests read stale state for no gain in fidelity a client can rely on.
 //   - Stale jobs, expiry and the built-in worker are applied on requests at most once per
-//     second of the server's clock (the server sweeps every 60 s); a request reaching 3
+//     second of the server's clock (the server sweeps every 60 s): the simulator runs no
+//     goroutine of its own, so that a FakeClock drives all of time; a request reaching 3
 //     faulted jobs is marked faulted at once.
-//   - No webhooks, raid-mode behaviour or X-Fields masks; a paused worker gets no jobs of
-//     other users (the server hands it fake jobs).
-//   - No profanity detection (style, team, worker and user names), no emoji rule in the prompt
-//     filters, whose regexes use Go's syntax; documents are the simulator's own texts.
-//   - No 30 s cache of the style and collection reads; a text style's prompt fields with a
-//     conversion, format spec, attribute or index answer 500 (Python would format them); a
-//     PATCH of a style endpoint naming a collection answers 500 without the server's partial
-//     update.
-//   - Keys that the server sends as null (e.g. a pop with no job) are omitted.
-//   - Synthetic images are PNG (width/8 × height/8, one colour from the seed), not WebP.
+//   - No webhooks (the simulator never calls out to other hosts), raid-mode behaviour beyond
+//     its flag, or X-Fields masks; a paused worker gets no jobs of other users (the server
+//     hands it fake jobs).
+//   - No profanity detection (the server's word lists are not reproduced), no emoji rule in the
+//     prompt filters, whose regexes use Go's syntax; documents are the simulator's own texts.
+//   - A text style's prompt fields with a conversion, format spec, attribute or index answer
+//     500 (Python's format_map would format them); a PATCH of a style endpoint naming a
+//     collection answers 500 without the server's partial update.
+//   - Keys that the server sends as null (e.g. a pop with no job) are omitted: the generated
+//     types leave out what they do not have, and clients treat both alike.
+//   - Synthetic images are PNG (width/8 × height/8, one colour from the seed), not WebP: they
+//     stand for images, small and decodable with the standard library.
 package hordetest
