@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/horde-go/horde/internal/routes"
 )
 
 // FuzzHandlers posts arbitrary bodies to every JSON POST operation: the server must never
@@ -35,6 +37,47 @@ func FuzzHandlers(f *testing.F) {
 		h.ServeHTTP(rec, req)
 		if rec.Code >= 500 && !(strings.HasSuffix(path, "/text/async") && strings.Contains(body, "dry_run")) {
 			t.Fatalf("%s %q -> %d %s", path, body, rec.Code, rec.Body.String())
+		}
+	})
+}
+
+// FuzzEveryBody sends arbitrary bodies to every operation that takes one, as a moderator and
+// admin: whatever the body, the simulator answers (it reproduces the server's 500 quirks, so
+// any status may come back) with a JSON body, and never panics.
+func FuzzEveryBody(f *testing.F) {
+	for _, seed := range []string{`{}`, `null`, `[]`, `{`, `{"name":"x","prompt":"{p}{np}","models":["stable_diffusion"]}`,
+		`{"name":"t","info":"abc"}`, `{"kudos":5,"name":"k","expiry":-1}`, `{"regex":"(","filter_type":10,"prompt":"x"}`,
+		`{"ipaddr":"1.2.3.4/99","hours":1}`, `{"message":"m","worker_id":"x","expiry":1}`, `{"kudos":-5,"moderator":true}`,
+		`{"team":"x","maintenance":true}`, `{"username":"bob#2","amount":5}`, `{"ratings":[{"id":"x","rating":5}]}`,
+		`{"maintenance":true,"invite_only":true}`, `{"url":"https://x","primary":true}`, `{"styles":["x"],"name":"c"}`} {
+		for i := range 20 {
+			f.Add(i, seed)
+		}
+	}
+	type op struct{ method, path string }
+	var ops []op
+	for _, o := range routes.Operations {
+		if o.Method == "GET" {
+			continue
+		}
+		p := strings.NewReplacer("{style_id}", "x", "{example_id}", "x", "{collection_id}", "x", "{team_id}", "x",
+			"{sharedkey_id}", "x", "{filter_id}", "1", "{message_id}", "x", "{worker_id}", "x", "{user_id}", "2",
+			"{id}", "x", "{ipaddr}", "1.2.3.4").Replace(o.Path)
+		ops = append(ops, op{o.Method, "/api" + p})
+	}
+	s := NewUnstartedServer(append(testUsers(), WithAutoFulfil(0), WithUser(User{Name: "root", APIKey: "root-key-0000009", Admin: true, Moderator: true, Trusted: true}))...)
+	h := s.Handler()
+	f.Fuzz(func(t *testing.T, which int, body string) {
+		if which < 0 {
+			which = -which
+		}
+		o := ops[which%len(ops)]
+		req := httptest.NewRequest(o.method, o.path, bytes.NewReader([]byte(body)))
+		req.Header.Set("apikey", "root-key-0000009")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if ct := rec.Header().Get("Content-Type"); rec.Code != 204 && !strings.HasPrefix(ct, "application/json") {
+			t.Fatalf("%s %s %q -> %d %q %s", o.method, o.path, body, rec.Code, ct, rec.Body.String())
 		}
 	})
 }
