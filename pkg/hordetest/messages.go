@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/horde-go/horde/gen"
-	"github.com/horde-go/horde/pkg/hordetime"
 )
 
 // workerMessage is a message to one worker (or, sent by a moderator without a worker, to
@@ -27,11 +26,17 @@ type workerMessage struct {
 // full is the message as GET/POST /v2/workers/messages show it.
 func (m *workerMessage) full() map[string]any {
 	out := map[string]any{"id": m.id, "message": m.message, "origin": m.origin,
-		"expiry": hordetime.New(m.expiry), "created": hordetime.New(m.created), "user_id": strconv.Itoa(m.userID)}
+		"expiry": serverDate(m.expiry), "created": serverDate(m.created), "user_id": strconv.Itoa(m.userID)}
 	if m.worker != nil {
 		out["worker_id"] = m.workerID
 	}
 	return out
+}
+
+// messagePop is a message in a pop or a worker's details, its expiry as the server writes it.
+type messagePop struct {
+	gen.ResponseModelMessagePop
+	Expiry serverDate `json:"expiry"`
 }
 
 // startedLocked is when the server started: the anonymous user is created then.
@@ -56,8 +61,8 @@ func (s *Server) popMessagesLocked(w *worker, now time.Time) []any {
 	for _, m := range s.messagesLocked(func(m *workerMessage) bool {
 		return (m.worker == nil || m.worker == w) && m.expiry.After(now)
 	}) {
-		out = append(out, gen.ResponseModelMessagePop{ID: m.id, Message: m.message, Origin: ptr(m.origin),
-			Expiry: hordetime.New(m.expiry)})
+		out = append(out, messagePop{ResponseModelMessagePop: gen.ResponseModelMessagePop{ID: m.id, Message: m.message,
+			Origin: ptr(m.origin)}, Expiry: serverDate(m.expiry)})
 	}
 	return out
 }

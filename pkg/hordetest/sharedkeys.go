@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/horde-go/horde/gen"
-	"github.com/horde-go/horde/pkg/hordetime"
 )
 
 // sharedKey lets others generate on its owner's kudos, within a kudos limit (-1: none) and
@@ -39,14 +38,21 @@ func (k *sharedKey) consume(amount float64) {
 	k.utilized = round2(k.utilized + amount)
 }
 
-func (k *sharedKey) details() gen.SharedKeyDetails {
+// sharedKeyDetails is a key's details, its expiry as the server writes it.
+type sharedKeyDetails struct {
+	gen.SharedKeyDetails
+	Expiry *serverDate `json:"expiry,omitempty"`
+}
+
+func (k *sharedKey) details() sharedKeyDetails {
 	d := gen.SharedKeyDetails{ID: ptr(k.id), Username: ptr(k.owner.alias()), Name: k.name,
 		Kudos: ptr(int(math.Round(k.kudos))), Utilized: ptr(int(math.Round(k.utilized))),
 		MaxImagePixels: ptr(k.maxPixels), MaxImageSteps: ptr(k.maxSteps), MaxTextTokens: ptr(k.maxTokens)}
+	out := sharedKeyDetails{SharedKeyDetails: d}
 	if k.expiry != nil {
-		d.Expiry = ptr(hordetime.New(*k.expiry))
+		out.Expiry = ptr(serverDate(*k.expiry))
 	}
-	return d
+	return out
 }
 
 // jobWithin is the server's is_job_within_limits: the message of the first limit exceeded.
