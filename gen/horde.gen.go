@@ -352,6 +352,7 @@ const (
 	ReturnCodeHiResFixMismatch              ReturnCode = "HiResFixMismatch"
 	ReturnCodeHiResMismatch                 ReturnCode = "HiResMismatch"
 	ReturnCodeIdempotencyKeyConflict        ReturnCode = "IdempotencyKeyConflict"
+	ReturnCodeImageStyleNotFound            ReturnCode = "Image styleNotFound"
 	ReturnCodeImageValidationFailed         ReturnCode = "ImageValidationFailed"
 	ReturnCodeImg2ImgMismatch               ReturnCode = "Img2ImgMismatch"
 	ReturnCodeInpaintingMissingMask         ReturnCode = "InpaintingMissingMask"
@@ -446,6 +447,7 @@ const (
 	ReturnCodeTargetAccountFlagged          ReturnCode = "TargetAccountFlagged"
 	ReturnCodeTeamNameAlreadyExists         ReturnCode = "TeamNameAlreadyExists"
 	ReturnCodeTeamNotFound                  ReturnCode = "TeamNotFound"
+	ReturnCodeTextStyleNotFound             ReturnCode = "Text styleNotFound"
 	ReturnCodeTilingMismatch                ReturnCode = "TilingMismatch"
 	ReturnCodeTimeoutIP                     ReturnCode = "TimeoutIP"
 	ReturnCodeTokenOverflow                 ReturnCode = "TokenOverflow"
@@ -574,6 +576,8 @@ func (e ReturnCode) Valid() bool {
 	case ReturnCodeHiResMismatch:
 		return true
 	case ReturnCodeIdempotencyKeyConflict:
+		return true
+	case ReturnCodeImageStyleNotFound:
 		return true
 	case ReturnCodeImageValidationFailed:
 		return true
@@ -762,6 +766,8 @@ func (e ReturnCode) Valid() bool {
 	case ReturnCodeTeamNameAlreadyExists:
 		return true
 	case ReturnCodeTeamNotFound:
+		return true
+	case ReturnCodeTextStyleNotFound:
 		return true
 	case ReturnCodeTilingMismatch:
 		return true
@@ -2783,7 +2789,7 @@ type ModifyUser struct {
 
 	// ProxyPasskey The new service account proxy passkey.
 	//
-	// Example: 0000000000000000
+	// Example: 0000000000000000000000
 	ProxyPasskey *string `json:"proxy_passkey,omitempty"`
 
 	// PublicWorkers The user's new public_workers status.
@@ -3496,7 +3502,7 @@ type ResponseModelMessage struct {
 	UserID string `json:"user_id"`
 
 	// WorkerID The ID of the worker this message is intended for.
-	WorkerID string `json:"worker_id"`
+	WorkerID *string `json:"worker_id,omitempty"`
 }
 
 // ResponseModelMessagePop defines model for ResponseModelMessagePop.
@@ -4139,7 +4145,7 @@ type WorkerDetails struct {
 
 	// MegapixelstepsGenerated How many megapixelsteps this worker has generated until now.
 	MegapixelstepsGenerated *float64               `json:"megapixelsteps_generated,omitempty"`
-	Messages                []ResponseModelMessage `json:"messages,omitempty"`
+	Messages                []WorkerDetailsMessage `json:"messages,omitempty"`
 	Models                  []string               `json:"models,omitempty"`
 
 	// Name The Name given to this worker.
@@ -4216,6 +4222,27 @@ type WorkerDetailsLite struct {
 
 	// Type The kind of a worker.
 	Type *WorkerType `json:"type,omitempty"`
+}
+
+// WorkerDetailsMessage A message to this worker, as its details list it (without the message's id).
+type WorkerDetailsMessage struct {
+	// Created The date at which this message was created.
+	Created hordetime.Time `json:"created"`
+
+	// Expiry The date at which this message will expire.
+	Expiry hordetime.Time `json:"expiry"`
+
+	// Message The message sent.
+	Message string `json:"message"`
+
+	// Origin The origin of this message.
+	Origin *string `json:"origin,omitempty"`
+
+	// UserID The ID of the owning user.
+	UserID string `json:"user_id"`
+
+	// WorkerID The ID of the worker this message is intended for.
+	WorkerID string `json:"worker_id"`
 }
 
 // WorkerKudosDetails defines model for WorkerKudosDetails.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/getkin/kin-openapi/openapi2"
 	"github.com/getkin/kin-openapi/openapi3"
@@ -81,6 +82,12 @@ func Fixups() []Fixup {
 		{"filter-regex-may-be-absent", 0,
 			"FilterRegex.regex is optional: GET /v2/filters/regex answers a type without filters as {\"filter_type\": n} alone",
 			filterRegexMayBeAbsent},
+		{"worker-details-messages-without-id", 0,
+			"WorkerDetails.messages are WorkerDetailsMessage: the server lists a worker's messages without their id",
+			workerDetailsMessagesWithoutID},
+		{"proxy-passkey-is-22-characters", 0,
+			"ModifyUser.proxy_passkey is 22 characters (secrets.token_urlsafe(16)), not 16",
+			proxyPasskeyLength},
 		{"return-codes-the-server-raises", 11,
 			"RequestError.rc gains the return codes the server raises but the document omits (BannedClientAgent, IdempotencyKeyConflict, StyleNotFound, ...)",
 			returnCodesTheServerRaises},
@@ -239,6 +246,54 @@ func filterRegexMayBeAbsent(doc *openapi2.T) (int, error) {
 	return 1, nil
 }
 
+func workerDetailsMessagesWithoutID(doc *openapi2.T) (int, error) {
+	def := doc.Definitions["WorkerDetails"]
+	if def == nil || def.Value == nil {
+		return 0, nil
+	}
+	for _, part := range def.Value.AllOf {
+		if part.Value == nil {
+			continue
+		}
+		msgs := part.Value.Properties["messages"]
+		if msgs == nil || msgs.Value == nil || msgs.Value.Items == nil || msgs.Value.Items.Ref != definitionRef(messageModel) {
+			continue
+		}
+		date := func(d string) *openapi2.Schema {
+			return &openapi2.Schema{Type: &openapi3.Types{openapi3.TypeString}, Format: "date-time", Description: d}
+		}
+		if err := addDefinition(doc, "WorkerDetailsMessage", objectSchema("A message to this worker, as its details list it (without the message's id).",
+			map[string]*openapi2.Schema{
+				"worker_id": scalar(openapi3.TypeString, "The ID of the worker this message is intended for."),
+				"user_id":   scalar(openapi3.TypeString, "The ID of the owning user."),
+				"message":   scalar(openapi3.TypeString, "The message sent."),
+				"origin":    scalar(openapi3.TypeString, "The origin of this message."),
+				"created":   date("The date at which this message was created."),
+				"expiry":    date("The date at which this message will expire."),
+			}, "worker_id", "user_id", "message", "created", "expiry")); err != nil {
+			return 0, err
+		}
+		msgs.Value.Items = &openapi2.SchemaRef{Ref: definitionRef("WorkerDetailsMessage")}
+		return 1, nil
+	}
+	return 0, nil
+}
+
+func proxyPasskeyLength(doc *openapi2.T) (int, error) {
+	def := doc.Definitions["ModifyUser"]
+	if def == nil || def.Value == nil {
+		return 0, nil
+	}
+	p := def.Value.Properties["proxy_passkey"]
+	if p == nil || p.Value == nil || p.Value.MaxLength == nil || *p.Value.MaxLength != 16 {
+		return 0, nil
+	}
+	n := uint64(22)
+	p.Value.MinLength, p.Value.MaxLength = n, &n
+	p.Value.Example = strings.Repeat("0", int(n))
+	return 1, nil
+}
+
 func usersListIsArray(doc *openapi2.T) (int, error) {
 	r := response200(doc, "GET", "/v2/users")
 	if r == nil || r.Schema == nil || r.Schema.Ref == "" {
@@ -355,7 +410,7 @@ func splitWorkerMessageModels(doc *openapi2.T) (int, error) {
 			"worker_id": scalar(openapi3.TypeString, "The ID of the worker this message is intended for."),
 			"user_id":   scalar(openapi3.TypeString, "The ID of the owning user."),
 			"created":   date("The date at which this message was created."),
-		}, "worker_id", "user_id", "created")},
+		}, "user_id", "created")}, // a message to every worker has no worker_id
 	}}}
 	op := operation(doc, "POST", "/v2/workers/messages")
 	if op == nil {
@@ -538,8 +593,9 @@ const skipOptionalPointer = "x-go-type-skip-optional-pointer"
 // "InvalidExtraTexts.") are left out: they would take the Go names of the undotted codes.
 var missingReturnCodes = []string{
 	"AnonForbiddenUser", "BannedClientAgent", "CollectionNotFound", "ControlNetInpaintingMismatch",
-	"IdempotencyKeyConflict", "InvalidKudosTransferAmount", "InvalidRemix", "InvalidTargetUsername",
-	"Style exampleNotFound", "StyleNotFound", "TooManyWorkers", "TooManyWorkersTrusted", "WorkermessageNotFound",
+	"IdempotencyKeyConflict", "Image styleNotFound", "InvalidKudosTransferAmount", "InvalidRemix", "InvalidTargetUsername",
+	"Style exampleNotFound", "StyleNotFound", "Text styleNotFound", "TooManyWorkers", "TooManyWorkersTrusted",
+	"WorkermessageNotFound",
 }
 
 func returnCodesTheServerRaises(doc *openapi2.T) (int, error) {

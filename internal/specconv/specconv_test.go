@@ -191,6 +191,23 @@ func TestFixups(t *testing.T) {
 		assert.Equal(t, "date-time", resp.AllOf[1].Value.Properties["created"].Value.Format)
 	})
 
+	t.Run("worker-details-messages-without-id", func(t *testing.T) {
+		doc := swagger(t, `{"ResponseModelMessage":{"type":"object"},
+			"WorkerDetails":{"allOf":[{"type":"object"},{"type":"object","properties":{"messages":{"type":"array","items":{"$ref":"#/definitions/ResponseModelMessage"}}}}]}}`, "")
+		apply(t, "worker-details-messages-without-id", doc, 1)
+		msgs := doc.Definitions["WorkerDetails"].Value.AllOf[1].Value.Properties["messages"].Value
+		assert.Equal(t, "#/definitions/WorkerDetailsMessage", msgs.Items.Ref)
+		assert.NotContains(t, doc.Definitions["WorkerDetailsMessage"].Value.Properties, "id")
+	})
+
+	t.Run("proxy-passkey-is-22-characters", func(t *testing.T) {
+		doc := swagger(t, `{"ModifyUser":{"type":"object","properties":{"proxy_passkey":{"type":"string","minLength":16,"maxLength":16}}}}`, "")
+		apply(t, "proxy-passkey-is-22-characters", doc, 1)
+		p := doc.Definitions["ModifyUser"].Value.Properties["proxy_passkey"].Value
+		assert.Equal(t, uint64(22), p.MinLength)
+		assert.Equal(t, uint64(22), *p.MaxLength)
+	})
+
 	t.Run("auth-headers-to-security", func(t *testing.T) {
 		header := func(name string, required bool) string {
 			return `{"name":"` + name + `","in":"header","type":"string","required":` + map[bool]string{true: "true", false: "false"}[required] + `}`

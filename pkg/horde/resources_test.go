@@ -220,7 +220,7 @@ func resourceCases() []resourceCase {
 			check: first[gen.ResponseModelMessage](expect(func(m *gen.ResponseModelMessage) string { return m.Message }, "Hello Worker!"))},
 		{name: "WorkerMessage", call: func(ctx context.Context, c *horde.Client) (any, error) { return c.WorkerMessage(ctx, otherID) },
 			method: "GET", path: "/v2/workers/messages/" + otherID, reply: message,
-			check: expect(func(m *gen.ResponseModelMessage) string { return m.WorkerID }, workerID)},
+			check: expect(func(m *gen.ResponseModelMessage) string { return *m.WorkerID }, workerID)},
 		{name: "SendWorkerMessage", call: func(ctx context.Context, c *horde.Client) (any, error) {
 			return c.SendWorkerMessage(ctx, gen.InputModelMessage{WorkerID: new(workerID), Message: "Hello Worker!", Expiry: new(12)})
 		},

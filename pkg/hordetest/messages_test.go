@@ -56,10 +56,9 @@ func TestWorkerMessagePost(t *testing.T) {
 
 func TestWorkerMessageListAndDelivery(t *testing.T) {
 	clk := NewFakeClock(t0)
-	// Without the validator: a broadcast message has no worker_id and worker details list
-	// messages without ids, as the server sends them.
-	s := NewServer(append(testUsers(), modUser(), WithClock(clk))...)
-	defer s.Close()
+	// A broadcast message has no worker_id and worker details list messages without ids, as
+	// the server sends them (the converter's fix-ups say so).
+	s := newTestServer(t, modUser(), WithClock(clk))
 	popImage(t, s, nil)
 	popText(t, s, nil)
 	w1 := call(t, s, "GET", "v2/workers/name/w1", "", nil).str("id")

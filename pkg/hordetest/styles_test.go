@@ -136,10 +136,9 @@ func TestStyleDetailsAndLookups(t *testing.T) {
 }
 
 // The single-style 404 carries the server's rc built from "image Style" ("Image styleNotFound"),
-// which the OpenAPI document's enum lacks; this server has no spec validator.
+// which the converter adds to the document's enum.
 func TestStyleGetNotFoundRC(t *testing.T) {
-	s := NewServer(testUsers()...)
-	defer s.Close()
+	s := newTestServer(t)
 	for kind, rc := range map[string]string{"image": "Image styleNotFound", "text": "Text styleNotFound"} {
 		r := call(t, s, "GET", "v2/styles/"+kind+"/not-a-uuid", "", nil)
 		assert.Equal(t, 404, r.status)

@@ -64,11 +64,10 @@ func TestUserPut(t *testing.T) {
 	assert.EqualValues(t, 3, alice.num("worker_invited"))
 }
 
-// TestProxyPasskey runs without the validator: the server's passkeys are 22 characters
-// (token_urlsafe(16)), the document says 16.
+// TestProxyPasskey: the server's passkeys are 22 characters (token_urlsafe(16); the document
+// says 16, which the converter repairs).
 func TestProxyPasskey(t *testing.T) {
-	s := NewServer(append(testUsers(), modUser())...)
-	defer s.Close()
+	s := newTestServer(t, modUser())
 	call(t, s, "PUT", "v2/users/1", keyMod, map[string]any{"service": true})
 	pk := call(t, s, "PUT", "v2/users/1", keyAlice, map[string]any{"generate_proxy_passkey": true})
 	require.Equal(t, 200, pk.status, "%s", pk.raw)

@@ -31,7 +31,7 @@ func (s *Server) workerDetailsLocked(w *worker, now time.Time, privilege int) ge
 	}
 	if privilege >= 1 || w.owner.PublicWorkers {
 		d.Owner = ptr(w.owner.alias())
-		d.Messages = []gen.ResponseModelMessage{}
+		d.Messages = []gen.WorkerDetailsMessage{}
 	}
 	switch w.kind {
 	case kindImage:
