@@ -37,15 +37,17 @@ type Worker struct {
 	alchemyPop gen.InterrogationPopInput
 	baselineOf func(model string) params.Baseline
 
-	mu          sync.Mutex
-	failures    int       // consecutive failed jobs
-	pausedUntil time.Time // popping pauses after too many failures
-	maintenance atomic.Bool
-	abortCtx    context.Context
-	abortCancel context.CancelFunc
-	stopPops    context.CancelFunc
-	jobs        sync.WaitGroup
-	running     atomic.Bool
+	mu       sync.Mutex
+	failures int // consecutive failed jobs
+	// seenMessages are the ids of the Horde's messages already logged (noteMessages).
+	seenMessages []string
+	pausedUntil  time.Time // popping pauses after too many failures
+	maintenance  atomic.Bool
+	abortCtx     context.Context
+	abortCancel  context.CancelFunc
+	stopPops     context.CancelFunc
+	jobs         sync.WaitGroup
+	running      atomic.Bool
 }
 
 // New returns a worker that talks to the Horde through c. c should carry the worker owner's

@@ -3,8 +3,11 @@ package worker
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"slices"
 
+	"github.com/horde-go/horde/gen"
 	"github.com/horde-go/horde/pkg/horde"
 )
 
@@ -18,6 +21,7 @@ func (w *Worker) pop(ctx context.Context, kind horde.Kind, amount int) ([]job, e
 		if err != nil {
 			return nil, err
 		}
+		w.noteMessages(ctx, p.Messages)
 		j, err := newImageWork(p, w.baselineOf)
 		if err != nil || j == nil {
 			return nil, convertError(err)
@@ -28,6 +32,7 @@ func (w *Worker) pop(ctx context.Context, kind horde.Kind, amount int) ([]job, e
 		if err != nil {
 			return nil, err
 		}
+		w.noteMessages(ctx, p.Messages)
 		j, err := newTextWork(p)
 		if err != nil || j == nil {
 			return nil, convertError(err)
@@ -49,6 +54,38 @@ func (w *Worker) pop(ctx context.Context, kind horde.Kind, amount int) ([]job, e
 			out[i] = j
 		}
 		return out, nil
+	}
+}
+
+// maxSeenMessages bounds the ids of the messages already logged; the oldest are forgotten.
+const maxSeenMessages = 256
+
+// noteMessages logs each message the Horde's moderators sent this worker (they come with every
+// pop until they expire), once, as the reference worker shows them to its owner.
+func (w *Worker) noteMessages(ctx context.Context, msgs []gen.ResponseModelMessagePop) {
+	if len(msgs) == 0 {
+		return
+	}
+	w.mu.Lock()
+	var fresh []gen.ResponseModelMessagePop
+	for _, m := range msgs {
+		if slices.Contains(w.seenMessages, m.ID) {
+			continue
+		}
+		w.seenMessages = append(w.seenMessages, m.ID)
+		fresh = append(fresh, m)
+	}
+	if n := len(w.seenMessages); n > maxSeenMessages {
+		w.seenMessages = slices.Delete(w.seenMessages, 0, n-maxSeenMessages)
+	}
+	w.mu.Unlock()
+	for _, m := range fresh {
+		origin := "the Horde"
+		if m.Origin != nil && *m.Origin != "" {
+			origin = *m.Origin
+		}
+		w.s.Logger.LogAttrs(ctx, slog.LevelWarn, "worker: a message from "+origin, slog.String("message", m.Message),
+			slog.String("id", m.ID), slog.Time("expiry", m.Expiry.Time))
 	}
 }
 
