@@ -8,7 +8,10 @@
 //		hordetest.WithAutoFulfil(0), // a built-in worker answers every request at once
 //	)
 //	defer srv.Close()
-//	client, _ := gen.NewClientWithResponses(srv.URL, gen.WithHTTPClient(srv.Client()))
+//	client, _ := horde.NewClient(horde.WithBaseURL(srv.URL), horde.WithAPIKey("alice-key"))
+//
+// Programs in any language run it with `horde sim serve` (cmd/horde), which takes the same
+// users, faults and model references as flags.
 //
 // # What it reproduces
 //
