@@ -177,6 +177,7 @@ func (b *Backend) LimitImageOffer(ctx context.Context, o *worker.ImageOffer) ([]
 		Baselines: []params.Baseline{params.BaselineSD1, params.BaselineSD2_512, params.BaselineSD2_768, params.BaselineSDXL},
 		ClipSkip:  oi.Has("CLIPSetLastLayer"),
 		HiresFix:  oi.Has("LatentUpscale"),
+		Tiling:    canTile(oi),
 		LoRAs:     o.AllowLoRA,
 		TIs:       len(embeddings) > 0,
 		MaxPixels: o.MaxPixels,

@@ -78,3 +78,28 @@ func TestCascadeCheckpoints(t *testing.T) {
 		})
 	}
 }
+
+// TestTiling: tiling is offered when a seamless-tiling pack is installed; a tiling job patches
+// the model and decodes through the pack's circular decode, filled with the nodes' defaults.
+func TestTiling(t *testing.T) {
+	f := newFakeComfy(t, withFiles([]string{"stable_diffusion.safetensors"}, nil))
+	b := startedBackend(t, f, Config{})
+	job := &worker.ImageJob{ID: "t", ResultIDs: []string{"a"}, Params: params.Image{Prompt: "tiles", Model: "stable_diffusion", Tiling: new(true)}}
+	_, err := b.GenerateImages(t.Context(), job)
+	require.ErrorContains(t, err, "tiling", "no pack: refused")
+
+	f = newFakeComfy(t, withFiles([]string{"stable_diffusion.safetensors"}, nil), func(f *fakeComfy) { f.withExtraNodes("SeamlessTile", "CircularVAEDecode") })
+	b = startedBackend(t, f, Config{})
+	_, err = b.GenerateImages(t.Context(), job)
+	require.NoError(t, err)
+	g := f.queued()[0]
+	_, ks, _ := g.nodeOf("KSampler")
+	patch := g[ks.Inputs["model"].(Link).Node]
+	require.Equal(t, "SeamlessTile", patch.ClassType)
+	assert.Equal(t, "enable", patch.Inputs["tiling"])
+	assert.Equal(t, "Make a copy", patch.Inputs["copy_model"], "the first choice")
+	_, save, _ := g.nodeOf("SaveImage")
+	dec := g[save.Inputs["images"].(Link).Node]
+	assert.Equal(t, "CircularVAEDecode", dec.ClassType)
+	assert.Equal(t, "enable", dec.Inputs["tiling"])
+}

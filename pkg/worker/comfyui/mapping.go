@@ -86,6 +86,10 @@ func buildGraph(oi ObjectInfo, r request) (Graph, []worker.Metadata, error) {
 	ckpt := b.add("CheckpointLoaderSimple", map[string]any{"ckpt_name": r.checkpoint})
 	model, clip, vae := out(ckpt, 0), out(ckpt, 1), out(ckpt, 2)
 	model, pos, neg, notes := prompts(b, oi, r, model, clip)
+	tiling := img.Tiling != nil && *img.Tiling
+	if tiling {
+		model = tiledModel(b, oi, model)
+	}
 	w, h := derefInt(img.Width, defaultSize), derefInt(img.Height, defaultSize)
 	steps := derefInt(img.Steps, defaultSteps)
 	// The hires fix: a first pass at the baseline's native size, the latent upscaled to the
@@ -151,7 +155,7 @@ func buildGraph(oi ObjectInfo, r request) (Graph, []worker.Metadata, error) {
 			"width": hires.SecondPass.Width, "height": hires.SecondPass.Height, "crop": "disabled"})
 		sample = ksampler(out(up, 0), hires.SecondPass.Steps, hires.SecondPass.DenoisingStrength)
 	}
-	image := out(b.add("VAEDecode", map[string]any{"samples": out(sample, 0), "vae": vae}), 0)
+	image := decode(b, oi, out(sample, 0), vae, tiling)
 	image, err = postProcess(b, image, img.PostProcessing, r.postProcessors, oi, deref(img.FacefixerStrength, defaultFidelity))
 	if err != nil {
 		return nil, nil, err

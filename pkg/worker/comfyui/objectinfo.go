@@ -81,16 +81,16 @@ func (oi ObjectInfo) Choices(class, input string) []string {
 }
 
 // defaultInputs fills every required input of a node class with its declared default (the
-// first choice of a COMBO), but for the one input named link, which the caller links. ok is
+// first choice of a COMBO), but for the inputs named in links, which the caller links. ok is
 // false when the class is missing or wants another link (an input no default can fill).
-func (oi ObjectInfo) defaultInputs(class, link string) (map[string]any, bool) {
+func (oi ObjectInfo) defaultInputs(class string, links ...string) (map[string]any, bool) {
 	n, ok := oi[class]
 	if !ok {
 		return nil, false
 	}
 	out := map[string]any{}
 	for name := range n.Input.Required {
-		if name == link {
+		if slices.Contains(links, name) {
 			continue
 		}
 		spec, _, err := oi.input(class, name)
