@@ -38,7 +38,8 @@
 // kudos per use), teams, shared keys (usable as generation keys), user and worker moderation
 // (User.Admin for the admin-only changes), worker messages (delivered in pops), prompt filters
 // (image prompts rewritten or refused), IP timeouts, documents, horde modes, kudos awards and
-// aesthetics ratings: every one of the API's 90 operations.
+// aesthetics ratings: every one of the API's 90 operations; and flask-restx's X-Fields
+// field masks on successful answers.
 //
 // # Time
 //
@@ -70,9 +71,8 @@
 //     second of the server's clock (the server sweeps every 60 s): the simulator runs no
 //     goroutine of its own, so that a FakeClock drives all of time; a request reaching 3
 //     faulted jobs is marked faulted at once.
-//   - No webhooks (the simulator never calls out to other hosts), raid-mode behaviour beyond
-//     its flag, or X-Fields masks; a paused worker gets no jobs of other users (the server
-//     hands it fake jobs).
+//   - No webhooks (the simulator never calls out to other hosts) or raid-mode behaviour beyond
+//     its flag; a paused worker gets no jobs of other users (the server hands it fake jobs).
 //   - No profanity detection (the server's word lists are not reproduced), no emoji rule in the
 //     prompt filters, whose regexes use Go's syntax; documents are the simulator's own texts.
 //   - A text style's prompt fields with a conversion, format spec, attribute or index answer

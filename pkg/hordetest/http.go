@@ -165,6 +165,7 @@ func (s *Server) wrap(ri routeInfo, h handlerFunc) http.Handler {
 		if e, isErr := body.(*apiError); isErr {
 			status, body = e.status, e.body()
 		}
+		status, body = masked(r.Header.Get("X-Fields"), status, body)
 		s.record(r, ri.op, status)
 		if ok && (f.truncate || f.invalidJSON || f.reset) {
 			f.writeCorrupted(w, status, body)
