@@ -178,15 +178,15 @@ func (s *Server) handleImageAsync(r *http.Request) (int, any) {
 	} else if short {
 		downgrade = true
 	}
-	// Upfront kudos (the server's rule, without holds).
-	maxRes := 1024 + 10*s.activeThreadsLocked(kindImage, now) - int(pyRound(0.9*float64(s.queuedJobsLocked(kindImage))))
-	maxRes = max(min(maxRes, 1024), 576)
-	acc := accurateSteps(string(*req.root.SamplerName), req.steps)
-	upfront := !req.slowWorkers || acc > 40 || req.width*req.height > maxRes*maxRes || (ctype != "" && acc > 20)
-	if upfront {
-		if u.Kudos-u.floor() < estimate() {
-			return 0, herr(http.StatusForbidden, "KudosUpfront", "This request requires "+strconv.FormatFloat(round2(estimate()), 'f', -1, 64)+" kudos to fulfil. You need to have at least this amount of kudos to request it.")
+	// Upfront kudos (the server's rule; the kudos are checked, not held). A user short of them
+	// who allowed it gets the request downgraded instead.
+	if upfront, maxRes := s.upfrontRuleLocked(req, now); upfront && u.Kudos-u.floor() < estimate() {
+		if !allowDowngrade {
+			return 0, herr(http.StatusForbidden, "KudosUpfront", "Due to heavy demand, for requests over "+strconv.Itoa(maxRes)+"x"+strconv.Itoa(maxRes)+
+				" or over 50 steps (10 steps for LCM work, 30 steps for Stable Cascade, and half those steps for k_heun, dpmpp_sde, and dpm_2*)"+
+				" the client needs to already have the required kudos. This request requires "+strconv.FormatFloat(round2(estimate()), 'f', -1, 64)+" kudos to fulfil.")
 		}
+		s.downgradeLocked(req, maxRes)
 	}
 	if key != nil {
 		if msg := key.jobWithin(req.width*req.height, req.steps, -1); msg != "" {

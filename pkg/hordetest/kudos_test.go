@@ -126,3 +126,27 @@ func TestIntegralFloatsInIntegerFields(t *testing.T) {
 		})
 	}
 }
+
+// TestUpfrontKudosAndDowngrade: a request over the upfront limits from a user without the kudos
+// is refused, or with allow_downgrade scaled into the limit (snapped to 64) with its steps
+// lowered, as the server's downgrade does.
+func TestUpfrontKudosAndDowngrade(t *testing.T) {
+	s := newTestServer(t, WithUser(User{Name: "newbie", APIKey: "newbie-key-07", Kudos: 0}))
+	body := func(downgrade bool) map[string]any {
+		return map[string]any{"prompt": "x", "r2": false, "allow_downgrade": downgrade,
+			"params": map[string]any{"width": 1536, "height": 1024, "steps": 60}}
+	}
+	refused := call(t, s, "POST", "v2/generate/async", "newbie-key-07", body(false))
+	assert.Equal(t, 403, refused.status)
+	assert.Equal(t, "KudosUpfront", refused.str("rc"))
+	assert.Contains(t, refused.str("message"), "for requests over 1024x1024")
+
+	ok := call(t, s, "POST", "v2/generate/async", "newbie-key-07", body(true))
+	require.Equal(t, 202, ok.status, string(ok.raw))
+	p := popImage(t, s, map[string]any{"max_pixels": 2048 * 2048})
+	require.NotEmpty(t, p.str("id"), string(p.raw))
+	payload := p.body["payload"].(map[string]any)
+	assert.Equal(t, 1216.0, payload["width"], "sqrt(1024²/(1536×1024)) × 1536, snapped to 64")
+	assert.Equal(t, 832.0, payload["height"])
+	assert.Equal(t, 30.0, payload["ddim_steps"], "down to the default max_steps")
+}
