@@ -1,6 +1,7 @@
 package hordetest
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/horde-go/horde/pkg/params"
@@ -53,8 +54,12 @@ func (s *Server) knownImageModel(m string) bool {
 	return ok
 }
 
-// knownTextModel: the model, without a "::user" suffix, is in the text reference
-// (is_known_text_model), or served by the built-in worker.
+// quantSuffix is the server's no_q_regex: a quantisation tag in a text model's name
+// ("-Q4_K_M", ".Q8_0", "-IQ-Int4"), which is_known_text_model also tries without.
+var quantSuffix = regexp.MustCompile(`[.,-][a-zA-Z0-9]+?-?Q(-[Ii]nt)?[2-9]{1,2}([_.-][0-9a-zA-Z]+)*`)
+
+// knownTextModel: the model, without a "::user" suffix, is in the text reference, as it is or
+// without its quantisation tag (is_known_text_model), or served by the built-in worker.
 func (s *Server) knownTextModel(m string) bool {
 	if contains(s.cfg.textModels, m) {
 		return true
@@ -65,7 +70,10 @@ func (s *Server) knownTextModel(m string) bool {
 	if s.cfg.textRef == nil {
 		return false
 	}
-	_, ok := s.cfg.textRef.Get(m)
+	if _, ok := s.cfg.textRef.Get(m); ok {
+		return true
+	}
+	_, ok := s.cfg.textRef.Get(quantSuffix.ReplaceAllString(m, ""))
 	return ok
 }
 

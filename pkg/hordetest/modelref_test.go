@@ -99,6 +99,11 @@ func TestWithModelReference(t *testing.T) {
 	assert.False(t, s.knownImageModel("Deliberate"))
 	assert.Equal(t, 2.0, s.modelBaseline("Only Model"))
 	assert.True(t, s.knownTextModel("koboldcpp/LLaMA2-13B-Psyfighter2"), "the text snapshot stays")
+	// The server's no_q_regex wants a tag before the Q: ".i1-Q4_K_M", ".gguf-Q8_0".
+	assert.True(t, s.knownTextModel("koboldcpp/LLaMA2-13B-Psyfighter2.i1-Q4_K_M"), "known without its quantisation tag")
+	assert.True(t, s.knownTextModel("koboldcpp/LLaMA2-13B-Psyfighter2.gguf-Q8_0::alice#1"))
+	assert.False(t, s.knownTextModel("koboldcpp/LLaMA2-13B-Psyfighter2.Q4_K_M"), "no tag before the Q: as the server, not stripped")
+	assert.False(t, s.knownTextModel("koboldcpp/LLaMA2-13B-Psyfighter3.i1-Q4_K_M"))
 }
 
 // TestStatusModelsFilterByState: /v2/status/models keeps all models by default, the reference's
