@@ -111,6 +111,19 @@ func (s *Server) handleIPTimeouts(r *http.Request) (int, any) {
 	return http.StatusOK, s.blockTimeoutsLocked(s.clock.Now())
 }
 
+// timeoutIPInput checks the ipaddr of an IP-timeout body and the presence of the mod key, in
+// the server's order, and says whether the address is a block (CIDR).
+func timeoutIPInput(r *http.Request, ipaddr string) (block bool, e *apiError) {
+	if e := strLen("ipaddr", &ipaddr, 7, 40); e != nil {
+		return false, e
+	}
+	if r.Header.Get("apikey") == "" {
+		return false, missingAPIKey("A mod API key.")
+	}
+	_, block, e = parseTimeoutIP(ipaddr)
+	return block, e
+}
+
 func (s *Server) handleIPTimeoutAdd(r *http.Request) (int, any) {
 	var in gen.AddTimeoutIPInput
 	raw, e := decodeBody(r, &in)
@@ -125,13 +138,7 @@ func (s *Server) handleIPTimeoutAdd(r *http.Request) (int, any) {
 	if e := intRange("hours", in.Hours, 1, 720); e != nil {
 		return 0, e
 	}
-	if e := strLen("ipaddr", &in.Ipaddr, 7, 40); e != nil {
-		return 0, e
-	}
-	if r.Header.Get("apikey") == "" {
-		return 0, missingAPIKey("A mod API key.")
-	}
-	_, block, ae := parseTimeoutIP(in.Ipaddr)
+	block, ae := timeoutIPInput(r, in.Ipaddr)
 	if ae != nil {
 		return 0, ae
 	}
@@ -158,13 +165,7 @@ func (s *Server) handleIPTimeoutDelete(r *http.Request) (int, any) {
 	if !hasKey(raw, "ipaddr") {
 		return 0, validationErr("ipaddr", "'ipaddr' is a required property")
 	}
-	if e := strLen("ipaddr", &in.Ipaddr, 7, 40); e != nil {
-		return 0, e
-	}
-	if r.Header.Get("apikey") == "" {
-		return 0, missingAPIKey("A mod API key.")
-	}
-	_, block, ae := parseTimeoutIP(in.Ipaddr)
+	block, ae := timeoutIPInput(r, in.Ipaddr)
 	if ae != nil {
 		return 0, ae
 	}
