@@ -2,7 +2,6 @@ package hordetest
 
 import (
 	"net/http"
-	"sort"
 	"strconv"
 
 	"github.com/horde-go/horde/gen"
@@ -291,19 +290,5 @@ func (s *Server) handleCollections(r *http.Request) (int, any) {
 			list = append(list, c)
 		}
 	}
-	sort.Slice(list, func(i, j int) bool {
-		if sortBy == "popular" && list[i].useCount != list[j].useCount {
-			return list[i].useCount > list[j].useCount
-		}
-		return list[i].seq < list[j].seq
-	})
-	lo, hi, ok := pageWindow(len(list), page)
-	if !ok {
-		return 0, internalError()
-	}
-	out := []map[string]any{}
-	for _, c := range list[lo:hi] {
-		out = append(out, s.collectionDetailsLocked(c))
-	}
-	return http.StatusOK, out
+	return sortedPage(list, sortBy == "popular", func(c *collection) (int, int64) { return c.useCount, c.seq }, page, s.collectionDetailsLocked)
 }

@@ -510,19 +510,28 @@ func (s *Server) handleStyleList(r *http.Request, kind string) (int, any) {
 		}
 		list = append(list, st)
 	}
-	sort.Slice(list, func(i, j int) bool {
-		if sortBy == "popular" && list[i].useCount != list[j].useCount {
-			return list[i].useCount > list[j].useCount
+	return sortedPage(list, sortBy == "popular", func(st *style) (int, int64) { return st.useCount, st.seq }, page, s.styleDetailsLocked)
+}
+
+// sortedPage answers one page of a style or collection listing as the server does: sorted by use
+// count when popular (else by age), paged by pageWindow (a bad page answers 500), each entry
+// through details.
+func sortedPage[T any](list []T, popular bool, key func(T) (uses int, seq int64), page int, details func(T) map[string]any) (int, any) {
+	sort.SliceStable(list, func(i, j int) bool {
+		ui, si := key(list[i])
+		uj, sj := key(list[j])
+		if popular && ui != uj {
+			return ui > uj
 		}
-		return list[i].seq < list[j].seq
+		return si < sj
 	})
 	lo, hi, ok := pageWindow(len(list), page)
 	if !ok {
 		return 0, internalError()
 	}
 	out := []map[string]any{}
-	for _, st := range list[lo:hi] {
-		out = append(out, s.styleDetailsLocked(st))
+	for _, e := range list[lo:hi] {
+		out = append(out, details(e))
 	}
 	return http.StatusOK, out
 }
