@@ -143,6 +143,9 @@ type Config struct {
 	// ComfyUIImageTimeout bounds one image on ComfyUI (comfyui_image_timeout, seconds, a
 	// horde-go key; 0: the backend's default).
 	ComfyUIImageTimeout time.Duration
+	// ComfyUIBackgroundNode is the class of a ComfyUI node that removes backgrounds, for
+	// strip_background (comfyui_background_node, a horde-go key); empty: a known pack's node.
+	ComfyUIBackgroundNode string
 	// ComfyUISafetyNode is the class of a ComfyUI node that checks the generated images
 	// (comfyui_safety_node, a horde-go key; see comfyui.SafetyNode); empty: none.
 	ComfyUISafetyNode string

@@ -499,6 +499,7 @@ api_key: owner-key-0123456789
 comfyui_url: "http://10.0.0.5:8188/"
 comfyui_image_timeout: 120
 comfyui_safety_node: "Safety Checker"
+comfyui_background_node: InspyrenetRembg
 vision_url: "http://127.0.0.1:8080/"
 vision_model: gemma-3-4b-it
 comfyui_model_files:
@@ -510,6 +511,7 @@ comfyui_model_files:
 	assert.Equal(t, "http://10.0.0.5:8188", c.ComfyUIURL)
 	assert.Equal(t, 2*time.Minute, c.ComfyUIImageTimeout)
 	assert.Equal(t, "Safety Checker", c.ComfyUISafetyNode)
+	assert.Equal(t, "InspyrenetRembg", c.ComfyUIBackgroundNode)
 	assert.Equal(t, map[string]string{"AlbedoBase XL (SDXL)": "albedobaseXL_v21.safetensors", "Deliberate": "deliberate_v3.safetensors"}, c.ComfyUIModelFiles)
 	assert.Equal(t, "http://127.0.0.1:8188", Default().ComfyUIURL)
 	assert.Equal(t, "http://127.0.0.1:8080", c.VisionURL)

@@ -535,6 +535,7 @@ func cfgFieldTable() []cfgField {
 		strField([]string{"kai_url"}, func(c *Config) *string { return &c.TextBackendURL }, cfgNormaliseURL),
 		strField([]string{"comfyui_url"}, func(c *Config) *string { return &c.ComfyUIURL }, cfgNormaliseURL),
 		strField([]string{"comfyui_safety_node"}, func(c *Config) *string { return &c.ComfyUISafetyNode }, nil),
+		strField([]string{"comfyui_background_node"}, func(c *Config) *string { return &c.ComfyUIBackgroundNode }, nil),
 		strField([]string{"vision_url"}, func(c *Config) *string { return &c.VisionURL }, cfgOptionalURL),
 		strField([]string{"vision_model"}, func(c *Config) *string { return &c.VisionModel }, nil),
 		strField([]string{"vision_caption_prompt"}, func(c *Config) *string { return &c.VisionCaptionPrompt }, nil),

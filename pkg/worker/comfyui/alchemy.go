@@ -29,7 +29,7 @@ func (b *Backend) LimitAlchemyOffer(ctx context.Context, o *worker.AlchemyOffer)
 	if !oi.Has("LoadImage") || !oi.Has("SaveImage") {
 		return nil, fmt.Errorf("ComfyUI at %s has no LoadImage or SaveImage node: it cannot post-process", b.cfg.URL)
 	}
-	pp, missing := findPostProcessors(oi, b.cfg.ModelFiles)
+	pp, missing := findPostProcessors(oi, b.cfg.ModelFiles, b.cfg.BackgroundNode)
 	var notes []string
 	kept := o.Forms[:0:0]
 	for _, f := range o.Forms {

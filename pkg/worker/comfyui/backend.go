@@ -36,6 +36,9 @@ type Config struct {
 	ModelFiles map[string]string
 	// ModelReference is the Horde's image model reference (for its file names).
 	ModelReference *params.ImageModelReference
+	// BackgroundNode is the class of a background-removal node for strip_background
+	// (comfyui_background_node); empty: the first known pack's node the server has.
+	BackgroundNode string
 	// ImageTimeout bounds one image on ComfyUI (default 10 minutes; the job's ttl also does).
 	ImageTimeout time.Duration
 	// HTTPClient carries the requests (default a new client).
@@ -227,7 +230,7 @@ func (b *Backend) LimitImageOffer(ctx context.Context, o *worker.ImageOffer) ([]
 		notes = append(notes, "ControlNet offered for "+controlTypeNames(cns)+" (a type without a preprocessor node takes ready control maps only)")
 	}
 	drop(&o.AllowSDXLControlNet, "SDXL ControlNet dropped: the ComfyUI backend maps the SD 1.5 control models only")
-	pp, missing := findPostProcessors(oi, b.cfg.ModelFiles)
+	pp, missing := findPostProcessors(oi, b.cfg.ModelFiles, b.cfg.BackgroundNode)
 	if len(pp) == 0 {
 		drop(&o.AllowPostProcessing, "post-processing dropped: ComfyUI can run no post-processor: "+whyMissing(missing))
 	} else if o.AllowPostProcessing {

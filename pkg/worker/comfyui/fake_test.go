@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/png"
 	"io"
 	"net/http"
@@ -287,6 +288,20 @@ func (f *fakeComfy) execute(id, client string, g Graph, hold chan struct{}) {
 				w, h = cfg.Width, cfg.Height
 			}
 			loaded = src
+		case "HordeTestRemoveBackground":
+			// The stand-in background remover: the image with a transparent top-left corner.
+			base := loaded
+			if base == nil { // after a generation: the image it made
+				base = fakePNG(w, h, seed)
+			}
+			if im, _, err := image.Decode(bytes.NewReader(base)); err == nil {
+				rgba := image.NewNRGBA(im.Bounds())
+				draw.Draw(rgba, rgba.Bounds(), im, im.Bounds().Min, draw.Src)
+				rgba.SetNRGBA(0, 0, color.NRGBA{})
+				var buf bytes.Buffer
+				_ = png.Encode(&buf, rgba)
+				saved = buf.Bytes()
+			}
 		case "HordeTestSafetyBlackout":
 			// The stand-in classifier: a mostly red image is unsafe, and comes back black.
 			saved = loaded

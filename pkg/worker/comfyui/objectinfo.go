@@ -113,6 +113,21 @@ func (oi ObjectInfo) defaultInputs(class string, links ...string) (map[string]an
 	return out, true
 }
 
+// singleImageInput is the name of a node's one required IMAGE input, "" when it has none or
+// several.
+func (oi ObjectInfo) singleImageInput(class string) string {
+	found := ""
+	for name := range oi[class].Input.Required {
+		if spec, _, err := oi.input(class, name); err == nil && spec.typ == "IMAGE" {
+			if found != "" {
+				return ""
+			}
+			found = name
+		}
+	}
+	return found
+}
+
 // Validate checks a graph as ComfyUI's own validation would: known node classes, every
 // required input given, no unknown input, literal values of the declared type, within bounds
 // and among the choices, and links to an existing node's output of the declared type.

@@ -32,17 +32,24 @@ var postProcessorFiles = map[params.PostProcessor][]string{
 
 // findPostProcessors finds the post-processors this ComfyUI can run: each upscaler or face
 // fixer whose loader node exists and whose model file is among the loader's files (the file
-// named in configured, else one named like it). It returns them with their files, and for each
-// known post-processor it cannot run, why.
-func findPostProcessors(oi ObjectInfo, configured map[string]string) (found, missing map[params.PostProcessor]string) {
+// named in configured, else one named like it), and strip_background on a background-removal
+// node (backgroundNode). It returns them with their files (strip_background: the node class),
+// and for each known post-processor it cannot run, why.
+func findPostProcessors(oi ObjectInfo, configured map[string]string, background string) (found, missing map[params.PostProcessor]string) {
 	found, missing = map[params.PostProcessor]string{}, map[params.PostProcessor]string{}
 	for _, pp := range params.PostProcessors() {
 		loader, apply := upscaleLoader, upscaleApply
 		switch {
 		case pp.IsFaceFixer():
 			loader, apply = faceFixLoader, faceFixApply
+		case pp == params.PPStripBackground:
+			if class := backgroundNode(oi, background); class != "" {
+				found[pp] = class
+			} else {
+				missing[pp] = "no background-removal node (core ComfyUI has none; name a pack's with comfyui_background_node)"
+			}
+			continue
 		case !pp.IsUpscaler():
-			missing[pp] = "no core node removes backgrounds"
 			continue
 		}
 		if !oi.Has(loader) || !oi.Has(apply) {
@@ -103,6 +110,13 @@ func postProcess(b *builder, image Link, pps []params.PostProcessor, files map[p
 		if !ok {
 			return Link{}, fmt.Errorf("post-processor %q: this ComfyUI cannot run it", pp)
 		}
+		if pp == params.PPStripBackground {
+			in := oi.singleImageInput(file)
+			inputs, _ := oi.defaultInputs(file, in)
+			inputs[in] = image
+			image = out(b.add(file, inputs), 0)
+			continue
+		}
 		if pp.IsFaceFixer() {
 			detection := "retinaface_resnet50"
 			if choices := oi.Choices(faceFixApply, "facedetection"); len(choices) > 0 && !slices.Contains(choices, detection) {
@@ -127,4 +141,32 @@ func postProcessorNames(m map[params.PostProcessor]string) string {
 	}
 	slices.Sort(names)
 	return strings.Join(names, ", ")
+}
+
+// backgroundNodes are the background-removal nodes of the custom packs people install, by class;
+// the first the server has that fits is used (backgroundNode).
+var backgroundNodes = []string{"InspyrenetRembg", "Image Rembg (Remove Background)", "Remove Image Background (abg)"}
+
+// backgroundNode is the node that runs strip_background: the configured class, else the first
+// of backgroundNodes the server has. A node fits when it takes one IMAGE, gives an IMAGE first,
+// and its other inputs have defaults; "" when none fits.
+func backgroundNode(oi ObjectInfo, configured string) string {
+	candidates := backgroundNodes
+	if configured != "" {
+		candidates = []string{configured}
+	}
+	for _, class := range candidates {
+		n, ok := oi[class]
+		if !ok || len(n.Output) == 0 || n.Output[0] != "IMAGE" {
+			continue
+		}
+		in := oi.singleImageInput(class)
+		if in == "" {
+			continue
+		}
+		if _, ok := oi.defaultInputs(class, in); ok {
+			return class
+		}
+	}
+	return ""
 }

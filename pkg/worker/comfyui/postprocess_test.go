@@ -51,7 +51,7 @@ func TestPostProcessorDiscovery(t *testing.T) {
 			for _, n := range notes {
 				joined += n + "\n"
 			}
-			assert.Contains(t, joined, "no core node removes backgrounds: strip_background")
+			assert.Contains(t, joined, "no background-removal node (core ComfyUI has none; name a pack's with comfyui_background_node): strip_background")
 		})
 	}
 }
@@ -104,7 +104,7 @@ func TestAlchemyForms(t *testing.T) {
 	assert.Equal(t, []string{
 		`form "caption" dropped: ComfyUI does not run it (not a post-processor)`,
 		`form "GFPGAN" dropped: ComfyUI cannot run it: no model file for it in FaceRestoreModelLoader`,
-		`form "strip_background" dropped: ComfyUI cannot run it: no core node removes backgrounds`,
+		`form "strip_background" dropped: ComfyUI cannot run it: no background-removal node (core ComfyUI has none; name a pack's with comfyui_background_node)`,
 	}, notes)
 
 	src := fakePNG(40, 30, 9)
@@ -170,4 +170,47 @@ func TestAlchemyEndToEnd(t *testing.T) {
 		assert.Equal(t, "webp", format, form.Form)
 		assert.Equal(t, want[form.Form], [2]int{cfg.Width, cfg.Height}, form.Form)
 	}
+}
+
+// TestStripBackground: strip_background runs on a background-removal node when the server has
+// one (a known pack's, or the one configured), its other inputs at their defaults; the WebP
+// keeps the transparency.
+func TestStripBackground(t *testing.T) {
+	f := newFakeComfy(t, withFiles([]string{"stable_diffusion.safetensors"}, nil), func(f *fakeComfy) { f.withExtraNodes("HordeTestRemoveBackground") })
+	b, err := New(Config{URL: f.srv.URL, BackgroundNode: "HordeTestRemoveBackground"})
+	require.NoError(t, err)
+	o := &worker.AlchemyOffer{Forms: []params.AlchemyForm{"strip_background"}}
+	_, err = b.LimitAlchemyOffer(t.Context(), o)
+	require.NoError(t, err)
+	assert.Equal(t, []params.AlchemyForm{"strip_background"}, o.Forms)
+	res, err := b.Alchemy(t.Context(), &worker.AlchemyJob{ID: "sb", Op: params.AlchemyOp{Form: "strip_background", Source: params.ImageData{Data: fakePNG(16, 16, 5)}}})
+	require.NoError(t, err)
+	img, format, err := image.Decode(bytes.NewReader(res.Image))
+	require.NoError(t, err)
+	assert.Equal(t, "webp", format)
+	_, _, _, a := img.At(0, 0).RGBA()
+	assert.Zero(t, a, "transparent where the background was")
+	_, rb, _ := f.queued()[0].nodeOf("HordeTestRemoveBackground")
+	assert.Equal(t, 0.5, rb.Inputs["threshold"], "the node's declared default")
+
+	// In an image job, after the decode.
+	_, err = b.LimitImageOffer(t.Context(), &worker.ImageOffer{Models: []string{"stable_diffusion"}, AllowPostProcessing: true})
+	require.NoError(t, err)
+	outs, err := b.GenerateImages(t.Context(), &worker.ImageJob{ID: "j", ResultIDs: []string{"a"}, Params: params.Image{Prompt: "p",
+		Model: "stable_diffusion", Width: new(64), Height: new(64), PostProcessing: []params.PostProcessor{params.PPStripBackground}}})
+	require.NoError(t, err)
+	img, _, err = image.Decode(bytes.NewReader(outs[0].Data))
+	require.NoError(t, err)
+	_, _, _, a = img.At(0, 0).RGBA()
+	assert.Zero(t, a)
+
+	// Not configured and no known pack: not offered.
+	f2 := newFakeComfy(t, func(f *fakeComfy) { f.withExtraNodes("HordeTestRemoveBackground") })
+	b2, err := New(Config{URL: f2.srv.URL})
+	require.NoError(t, err)
+	o = &worker.AlchemyOffer{Forms: []params.AlchemyForm{"strip_background"}}
+	notes, err := b2.LimitAlchemyOffer(t.Context(), o)
+	require.NoError(t, err)
+	assert.Empty(t, o.Forms)
+	assert.Contains(t, notes[0], "no background-removal node")
 }

@@ -33,7 +33,8 @@ func (o *workerOpts) comfyClient(cfg *bridgedata.Config) (*comfyui.Backend, erro
 	if o.comfyURL != "" {
 		url = o.comfyURL
 	}
-	be, err := comfyui.New(comfyui.Config{URL: url, ModelFiles: cfg.ComfyUIModelFiles, ImageTimeout: cfg.ComfyUIImageTimeout})
+	be, err := comfyui.New(comfyui.Config{URL: url, ModelFiles: cfg.ComfyUIModelFiles, ImageTimeout: cfg.ComfyUIImageTimeout,
+		BackgroundNode: cfg.ComfyUIBackgroundNode})
 	if err != nil {
 		return nil, fmt.Errorf("the ComfyUI backend: %w", err)
 	}
