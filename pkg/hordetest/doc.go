@@ -63,8 +63,7 @@
 //     estimator (a trained PyTorch model the server loads), so per-job kudos differ from
 //     aihorde.net (6.5 for 512×512 at 30 steps). Models the reference does not know get a
 //     baseline guessed from their names.
-//   - Upfront kudos are checked, not held (the server reserves them until the request ends);
-//     LCM LoRAs do not count as LCM (the server's lists of their ids are not reproduced).
+//   - Upfront kudos are checked, not held (the server reserves them until the request ends).
 //   - The check response is not cached for 1 s and model and style reads not for 30 s: caches
 //     would make tests read stale state for no gain in fidelity a client can rely on.
 //   - Stale jobs, expiry and the built-in worker are applied on requests at most once per

@@ -150,3 +150,26 @@ func TestUpfrontKudosAndDowngrade(t *testing.T) {
 	assert.Equal(t, 832.0, payload["height"])
 	assert.Equal(t, 30.0, payload["ddim_steps"], "down to the default max_steps")
 }
+
+// TestUpfrontLCM: more than 10 steps with LCM (the sampler, or a LoRA the server knows as LCM)
+// need upfront kudos.
+func TestUpfrontLCM(t *testing.T) {
+	s := newTestServer(t, WithUser(User{Name: "newbie", APIKey: "newbie-key-07", Kudos: 0}))
+	tests := []struct {
+		name   string
+		params map[string]any
+		status int
+	}{
+		{"lcm sampler, 12 steps", map[string]any{"sampler_name": "lcm", "steps": 12}, 403},
+		{"lcm sampler, 8 steps", map[string]any{"sampler_name": "lcm", "steps": 8}, 202},
+		{"an LCM LoRA by id, 12 steps", map[string]any{"steps": 12, "loras": []map[string]any{{"name": "216190"}}}, 403},
+		{"an LCM LoRA by version, 12 steps", map[string]any{"steps": 12, "loras": []map[string]any{{"name": "246747", "is_version": true}}}, 403},
+		{"another LoRA, 12 steps", map[string]any{"steps": 12, "loras": []map[string]any{{"name": "12345"}}}, 202},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := call(t, s, "POST", "v2/generate/async", "newbie-key-07", map[string]any{"prompt": "x", "r2": false, "params": tt.params})
+			assert.Equal(t, tt.status, r.status, string(r.raw))
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/horde-go/horde/gen"
 	"github.com/horde-go/horde/pkg/params"
 )
 
@@ -29,7 +30,7 @@ func (s *Server) upfrontRuleLocked(req *request, now time.Time) (bool, int) {
 	maxRes = min(maxRes, 1024)
 	acc := accurateSteps(string(*req.root.SamplerName), req.steps)
 	switch {
-	case *req.root.SamplerName == "lcm" && acc > 10:
+	case usesLCM(&req.root) && acc > 10:
 		return true, maxRes
 	case s.minMaxSteps(req.models, 40) < acc:
 		return true, maxRes
@@ -66,7 +67,7 @@ func (s *Server) downgradeLocked(req *request, maxRes int) {
 	if req.controlType != "" {
 		maxSteps = 20
 	}
-	if *req.root.SamplerName == "lcm" {
+	if usesLCM(&req.root) {
 		maxSteps = 10
 	}
 	for accurateSteps(string(*req.root.SamplerName), req.steps) > maxSteps && req.steps >= 5 {
@@ -101,6 +102,29 @@ func (s *Server) anyBaseline(models []string, baselines ...params.Baseline) bool
 					return true
 				}
 			}
+		}
+	}
+	return false
+}
+
+// The LCM LoRAs the server knows (horde/consts.py): by CivitAI version, and by model id.
+var (
+	lcmLoRAVersions = []string{"246747", "247778", "268475", "243643", "225222", "219782", "363353"}
+	lcmLoRAIDs      = []string{"195519", "216190", "324115"}
+)
+
+// usesLCM is the server's is_using_lcm: the lcm sampler, or a known LCM LoRA.
+func usesLCM(p *gen.ModelPayloadRootStable) bool {
+	if p.SamplerName != nil && *p.SamplerName == "lcm" {
+		return true
+	}
+	for _, l := range p.Loras {
+		if deref(l.IsVersion, false) {
+			if contains(lcmLoRAVersions, l.Name) {
+				return true
+			}
+		} else if contains(lcmLoRAIDs, l.Name) {
+			return true
 		}
 	}
 	return false
