@@ -23,8 +23,9 @@
 // (priority = requester kudos at activation + 50 per 10 s, then age: FIFO for one user),
 // check/status/cancel, pop matching with skipped counts, job ids distinct from request ids,
 // bridge-agent capabilities (the server's bridge table, read with semver: unknown agents get no
-// gated feature, so no r2 requests, and ×0.75 kudos), the model reference (embedded snapshot
-// or WithModelReference: known models, baselines, requirement warnings, model_state), worker
+// gated feature, so no r2 requests, and ×0.75 kudos), upfront kudos reserved until the
+// request ends, the model reference (embedded snapshot or WithModelReference: known models,
+// baselines, requirement warnings, model_state), worker
 // settings stored at most every 30 s, submit (ok, censored via gen_metadata, faulted; a
 // second submit answers DuplicateGen, a faulted or timed-out job is requeued and the request
 // faults after 3), requests expiring 20 minutes after their last activity, kudos charges and
@@ -63,7 +64,6 @@
 //     estimator (a trained PyTorch model the server loads), so per-job kudos differ from
 //     aihorde.net (6.5 for 512×512 at 30 steps). Models the reference does not know get a
 //     baseline guessed from their names.
-//   - Upfront kudos are checked, not held (the server reserves them until the request ends).
 //   - The check response is not cached for 1 s and model and style reads not for 30 s: caches
 //     would make tests read stale state for no gain in fidelity a client can rely on.
 //   - Stale jobs, expiry and the built-in worker are applied on requests at most once per

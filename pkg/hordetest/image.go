@@ -178,9 +178,12 @@ func (s *Server) handleImageAsync(r *http.Request) (int, any) {
 	} else if short {
 		downgrade = true
 	}
-	// Upfront kudos (the server's rule; the kudos are checked, not held). A user short of them
+	// Upfront kudos (the server's rule): reserved until the request ends. A user short of them
 	// who allowed it gets the request downgraded instead.
-	if upfront, maxRes := s.upfrontRuleLocked(req, now); upfront && u.Kudos-u.floor() < estimate() {
+	upfront, maxRes := s.upfrontRuleLocked(req, now)
+	if upfront && s.availableKudosLocked(u) >= estimate() {
+		req.hold = estimate()
+	} else if upfront {
 		if !allowDowngrade {
 			return 0, herr(http.StatusForbidden, "KudosUpfront", "Due to heavy demand, for requests over "+strconv.Itoa(maxRes)+"x"+strconv.Itoa(maxRes)+
 				" or over 50 steps (10 steps for LCM work, 30 steps for Stable Cascade, and half those steps for k_heun, dpmpp_sde, and dpm_2*)"+

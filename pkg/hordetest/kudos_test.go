@@ -173,3 +173,23 @@ func TestUpfrontLCM(t *testing.T) {
 		})
 	}
 }
+
+// TestUpfrontKudosAreHeld: the kudos an upfront request needs are reserved while it runs, so a
+// second one cannot spend them again; cancelling the first frees them.
+func TestUpfrontKudosAreHeld(t *testing.T) {
+	s := newTestServer(t, WithUser(User{Name: "thrifty", APIKey: "thrifty-key-08", Kudos: 70}))
+	body := map[string]any{"prompt": "x", "r2": false, "slow_workers": false, "params": map[string]any{"n": 4}}
+	dry := call(t, s, "POST", "v2/generate/async", "thrifty-key-08", map[string]any{"prompt": "x", "dry_run": true, "slow_workers": false, "params": map[string]any{"n": 4}})
+	require.Equal(t, 200, dry.status, string(dry.raw))
+	require.Less(t, 70.0-25-dry.num("kudos"), dry.num("kudos"), "the test needs room for one request, not two")
+
+	first := call(t, s, "POST", "v2/generate/async", "thrifty-key-08", body)
+	require.Equal(t, 202, first.status, string(first.raw))
+	second := call(t, s, "POST", "v2/generate/async", "thrifty-key-08", body)
+	assert.Equal(t, 403, second.status, "the first one holds the kudos: %s", second.raw)
+	assert.Equal(t, "KudosUpfront", second.str("rc"))
+
+	require.Equal(t, 200, call(t, s, "DELETE", "v2/generate/status/"+first.str("id"), "", nil).status)
+	third := call(t, s, "POST", "v2/generate/async", "thrifty-key-08", body)
+	assert.Equal(t, 202, third.status, "the cancelled one released them: %s", third.raw)
+}

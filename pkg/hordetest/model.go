@@ -81,6 +81,7 @@ type request struct {
 	expired     bool
 	cancelled   bool
 	charged     float64
+	hold        float64 // upfront kudos reserved at admission (availableKudosLocked)
 	perJob      float64 // K
 	jobs        []*job
 	faultedJobs int

@@ -169,10 +169,11 @@ func (s *Server) handleTextAsync(r *http.Request) (int, any) {
 	} else if short {
 		downgrade = true
 	}
-	if !req.slowWorkers || maxLen > limit {
-		if u.Kudos-u.floor() < need {
+	if !req.slowWorkers || maxLen > limit { // upfront kudos, reserved until the request ends
+		if s.availableKudosLocked(u) < need {
 			return 0, herr(http.StatusForbidden, "KudosUpfront", fmt.Sprintf("This request requires %v kudos to fulfil.", need))
 		}
+		req.hold = need
 	}
 	if key != nil {
 		if msg := key.jobWithin(-1, -1, maxLen); msg != "" {

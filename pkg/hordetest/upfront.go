@@ -129,3 +129,17 @@ func usesLCM(p *gen.ModelPayloadRootStable) bool {
 	}
 	return false
 }
+
+// availableKudosLocked is what a user may still commit upfront, as the server's
+// available_kudos reckons it: the balance above the user's floor, less what the user's running
+// upfront requests still hold (a hold shrinks as the request is charged, and ends with it).
+func (s *Server) availableKudosLocked(u *user) float64 {
+	held := 0.0
+	for _, r := range s.requests {
+		if r.user != u || r.hold <= 0 || r.cancelled || r.expired || r.completed() {
+			continue
+		}
+		held += math.Max(r.hold-r.charged, 0)
+	}
+	return u.Kudos - u.floor() - held
+}
