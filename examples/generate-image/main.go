@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net/http"
 	"os"
 	"os/signal"
 
@@ -23,7 +24,7 @@ func main() {
 	prompt := flag.String("prompt", "a lighthouse on a cliff at dusk, oil painting", "what to draw; a negative prompt follows ###")
 	model := flag.String("model", "", "a model name (default: any the Horde picks)")
 	steps := flag.Int("steps", 20, "sampling steps")
-	out := flag.String("o", "image.webp", "where to save the image")
+	out := flag.String("o", "", "where to save the image (default image.webp, or image.png for the simulator's placeholders)")
 	sim := flag.Bool("sim", false, "use a simulated Horde on this machine instead of aihorde.net")
 	flag.Parse()
 
@@ -53,6 +54,12 @@ func main() {
 		log.Fatalf("request %s finished without an image", res.ID)
 	}
 	im := res.Images[0]
+	if *out == "" { // the Horde stores WebP; the simulator's placeholders are PNG
+		*out = "image.webp"
+		if http.DetectContentType(im.Data) == "image/png" {
+			*out = "image.png"
+		}
+	}
 	if err := os.WriteFile(*out, im.Data, 0o644); err != nil {
 		log.Fatal(err)
 	}
