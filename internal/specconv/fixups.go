@@ -88,6 +88,9 @@ func Fixups() []Fixup {
 		{"proxy-passkey-is-22-characters", 0,
 			"ModifyUser.proxy_passkey is 22 characters (secrets.token_urlsafe(16)), not 16",
 			proxyPasskeyLength},
+		{"pop-answers-may-be-null", 0,
+			"the pop answers' id, ttl, model, source and upload fields may be null: the server sends them null when it has none (recorded 5.1.5 answers)",
+			popAnswersMayBeNull},
 		{"return-codes-the-server-raises", 11,
 			"RequestError.rc gains the return codes the server raises but the document omits (BannedClientAgent, IdempotencyKeyConflict, StyleNotFound, ...)",
 			returnCodesTheServerRaises},
@@ -292,6 +295,42 @@ func proxyPasskeyLength(doc *openapi2.T) (int, error) {
 	p.Value.MinLength, p.Value.MaxLength = n, &n
 	p.Value.Example = strings.Repeat("0", int(n))
 	return 1, nil
+}
+
+// nullInPops are the fields of the pop answers the server sends as null when it has no value
+// for them (the recorded image pop without a job, the text pop with one).
+var nullInPops = map[string][]string{
+	"GenerationPayloadStable": {"id", "ttl", "model", "source_image", "source_mask", "extra_source_images", "r2_upload", "r2_uploads"},
+	"GenerationPayloadKobold": {"id", "ttl", "model", "softprompt", "extra_source_images"},
+}
+
+func popAnswersMayBeNull(doc *openapi2.T) (int, error) {
+	n := 0
+	for name, props := range nullInPops {
+		def := doc.Definitions[name]
+		if def == nil || def.Value == nil {
+			continue
+		}
+		for _, p := range props {
+			prop := def.Value.Properties[p]
+			if prop == nil {
+				continue
+			}
+			if prop.Ref != "" { // a reference cannot carry the flag: wrap it
+				prop = &openapi2.SchemaRef{Value: &openapi2.Schema{AllOf: openapi2.SchemaRefs{{Ref: prop.Ref}}}}
+				def.Value.Properties[p] = prop
+			}
+			if prop.Value.Extensions == nil {
+				prop.Value.Extensions = map[string]any{}
+			}
+			if prop.Value.Extensions["x-nullable"] == true {
+				continue
+			}
+			prop.Value.Extensions["x-nullable"] = true
+			n++
+		}
+	}
+	return n, nil
 }
 
 func usersListIsArray(doc *openapi2.T) (int, error) {

@@ -200,6 +200,17 @@ func TestFixups(t *testing.T) {
 		assert.NotContains(t, doc.Definitions["WorkerDetailsMessage"].Value.Properties, "id")
 	})
 
+	t.Run("pop-answers-may-be-null", func(t *testing.T) {
+		doc := swagger(t, `{"Extra":{"type":"object"},
+			"GenerationPayloadStable":{"type":"object","properties":{"id":{"type":"string"},"extra_source_images":{"$ref":"#/definitions/Extra"}}},
+			"GenerationPayloadKobold":{"type":"object","properties":{"ttl":{"type":"integer"}}}}`, "")
+		apply(t, "pop-answers-may-be-null", doc, 3)
+		props := doc.Definitions["GenerationPayloadStable"].Value.Properties
+		assert.Equal(t, true, props["id"].Value.Extensions["x-nullable"])
+		assert.Equal(t, "#/definitions/Extra", props["extra_source_images"].Value.AllOf[0].Ref, "a reference is wrapped to carry the flag")
+		assert.Equal(t, true, doc.Definitions["GenerationPayloadKobold"].Value.Properties["ttl"].Value.Extensions["x-nullable"])
+	})
+
 	t.Run("proxy-passkey-is-22-characters", func(t *testing.T) {
 		doc := swagger(t, `{"ModifyUser":{"type":"object","properties":{"proxy_passkey":{"type":"string","minLength":16,"maxLength":16}}}}`, "")
 		apply(t, "proxy-passkey-is-22-characters", doc, 1)

@@ -77,8 +77,8 @@
 //   - A text style's prompt fields with a conversion, format spec, attribute or index answer
 //     500 (Python's format_map would format them); a PATCH of a style endpoint naming a
 //     collection answers 500 without the server's partial update.
-//   - Keys that the server sends as null (e.g. a pop with no job) are omitted: the generated
-//     types leave out what they do not have, and clients treat both alike.
+//   - Pop answers carry the server's nulls; other answers may leave out a key the server sends
+//     as null: the generated types omit what they do not have.
 //   - Synthetic images are PNG (width/8 × height/8, one colour from the seed), not WebP: they
 //     stand for images, small and decodable with the standard library.
 package hordetest

@@ -298,6 +298,9 @@ func (s *Server) handleImagePop(r *http.Request) (int, any) {
 			"sampler_name": "k_euler_a", "cfg_scale": 7.5, "height": 512, "width": 512, "karras": false, "tiling": false,
 			"hires_fix": false, "transparent": false},
 		"ids": []string{}, "messages": s.popMessagesLocked(w, now), "skipped": skipped, "source_processing": "img2img",
+		// What the server has no value for, it sends as null (recorded 5.1.5 answer).
+		"id": nil, "ttl": nil, "model": nil, "source_image": nil, "source_mask": nil, "extra_source_images": nil,
+		"r2_upload": nil, "r2_uploads": nil,
 	}
 }
 

@@ -164,3 +164,22 @@ func TestHeldToTheRealServer(t *testing.T) {
 		})
 	}
 }
+
+// TestPopAnswersCarryTheServersKeys: a pop answer has every top-level key the server's has,
+// nulls included (a client may read pop["id"] and test it for null).
+func TestPopAnswersCarryTheServersKeys(t *testing.T) {
+	s := newTestServer(t, WithTextModels("koboldcpp/test"))
+	noJob := popImage(t, s, nil)
+	call(t, s, "POST", "v2/generate/text/async", keyAlice, map[string]any{"prompt": "Once upon a time", "params": map[string]any{"max_length": 16}})
+	textJob := popText(t, s, map[string]any{"models": []string{"koboldcpp/test"}})
+	require.NotEmpty(t, textJob.str("id"))
+	for file, r := range map[string]resp{"generate_pop_200": noJob, "text_pop_200": textJob} {
+		data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "aihorde", "live", file+".json"))
+		require.NoError(t, err)
+		var real map[string]any
+		require.NoError(t, json.Unmarshal(data, &real))
+		for k := range real {
+			assert.Contains(t, r.body, k, "%s: the server sends %q", file, k)
+		}
+	}
+}

@@ -306,7 +306,8 @@ func (s *Server) handleTextPop(r *http.Request) (int, any) {
 	if w.maintenance {
 		return 0, herr(http.StatusForbidden, "WorkerMaintenance", w.maintenanceText())
 	}
-	return http.StatusOK, map[string]any{"payload": map[string]any{}, "ids": []string{}, "messages": s.popMessagesLocked(w, now), "skipped": skipped}
+	return http.StatusOK, map[string]any{"payload": map[string]any{}, "ids": []string{}, "messages": s.popMessagesLocked(w, now), "skipped": skipped,
+		"id": nil, "ttl": nil, "model": nil, "softprompt": nil, "extra_source_images": nil} // null, as the server sends them
 }
 
 func (s *Server) startTextJobsLocked(w *worker, req *request, popModels []string, amount int, now time.Time) textPop {

@@ -63,12 +63,12 @@ type imagePop struct {
 	TTL               int                     `json:"ttl"`
 	Skipped           map[string]int          `json:"skipped"`
 	Model             string                  `json:"model"`
-	SourceImage       *string                 `json:"source_image,omitempty"`
+	SourceImage       *string                 `json:"source_image"` // null, as the server sends what it lacks
 	SourceProcessing  string                  `json:"source_processing"`
-	SourceMask        *string                 `json:"source_mask,omitempty"`
-	ExtraSourceImages []gen.ExtraSourceImage  `json:"extra_source_images,omitempty"`
-	R2Upload          *string                 `json:"r2_upload,omitempty"`
-	R2Uploads         []string                `json:"r2_uploads,omitempty"`
+	SourceMask        *string                 `json:"source_mask"`
+	ExtraSourceImages []gen.ExtraSourceImage  `json:"extra_source_images"`
+	R2Upload          *string                 `json:"r2_upload"`
+	R2Uploads         []string                `json:"r2_uploads"`
 }
 
 type textPop struct {
@@ -79,6 +79,9 @@ type textPop struct {
 	TTL      int                     `json:"ttl"`
 	Skipped  map[string]int          `json:"skipped"`
 	Model    string                  `json:"model"`
+	// Null, as the server sends them when the request has none.
+	ExtraSourceImages []gen.ExtraSourceImage `json:"extra_source_images"`
+	Softprompt        *string                `json:"softprompt"`
 }
 
 // withEmpty marshals v and adds keys the generated model omits when empty, as the real
