@@ -198,7 +198,7 @@ func (s *Server) handleMessagePost(r *http.Request) (int, any) {
 		return 0, ae
 	}
 	if u.id == 0 {
-		return 0, herr(http.StatusForbidden, "AnonForbidden", "Anonymous user is forbidden from performing this operation")
+		return 0, anonForbidden("AnonForbidden")
 	}
 	origin := deref(in.Origin, "AI Horde Moderators")
 	var w *worker

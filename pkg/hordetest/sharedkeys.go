@@ -114,7 +114,7 @@ func (s *Server) handleSharedKeyPut(r *http.Request) (int, any) {
 		return 0, ae
 	}
 	if u.id == 0 {
-		return 0, herr(http.StatusForbidden, "AnonForbidden", "Anonymous user is forbidden from performing this operation")
+		return 0, anonForbidden("AnonForbidden")
 	}
 	if n := maxSharedKeys(u); len(s.userSharedKeysLocked(u)) >= n {
 		return 0, herr(http.StatusForbidden, "Forbidden", fmt.Sprintf("You cannot have more than %d shared keys.", n))

@@ -130,7 +130,7 @@ func (s *Server) handleTeamCreate(r *http.Request) (int, any) {
 		return 0, ae
 	}
 	if u.id == 0 {
-		return 0, herr(http.StatusForbidden, "AnonForbidden", "Anonymous user is forbidden from performing this operation")
+		return 0, anonForbidden("AnonForbidden")
 	}
 	if !u.Trusted {
 		return 0, herr(http.StatusForbidden, "UntrustedTeamCreation", "Only Trusted users are allowed to perform this operation")
