@@ -132,15 +132,25 @@ func filterNotFound(id string) *apiError {
 	return herr(http.StatusNotFound, "FilterNotFound", "Filter with ID '"+id+"' not found.")
 }
 
+// filterTypeQuery reads the optional filter_type query parameter (0 when absent), as the
+// server's reqparse int() does.
+func filterTypeQuery(r *http.Request) (int, *apiError) {
+	v := r.URL.Query().Get("filter_type")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, validationErr("filter_type", "The filter type. invalid literal for int() with base 10: "+pyRepr(v))
+	}
+	return n, nil
+}
+
 func (s *Server) handleFilters(r *http.Request) (int, any) {
 	q := r.URL.Query()
-	ftype := 0
-	if v := q.Get("filter_type"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return 0, validationErr("filter_type", "The filter type. invalid literal for int() with base 10: "+pyRepr(v))
-		}
-		ftype = n
+	ftype, e := filterTypeQuery(r)
+	if e != nil {
+		return 0, e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -208,13 +218,9 @@ func (s *Server) handleFilterCheck(r *http.Request) (int, any) {
 }
 
 func (s *Server) handleFilterRegex(r *http.Request) (int, any) {
-	ftype := 0
-	if v := r.URL.Query().Get("filter_type"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return 0, validationErr("filter_type", "The filter type. invalid literal for int() with base 10: "+pyRepr(v))
-		}
-		ftype = n
+	ftype, e := filterTypeQuery(r)
+	if e != nil {
+		return 0, e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
