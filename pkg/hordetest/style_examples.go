@@ -109,6 +109,24 @@ func (s *Server) handleStyleExamplePost(r *http.Request) (int, any) {
 
 // exampleLocked finds an example by id, whichever style it belongs to (the server does not
 // check that it belongs to the style in the path).
+// existingExampleLocked finds what a PATCH or DELETE of an example names, in the server's
+// order: the example, then the user, then the user's style of the path.
+func (s *Server) existingExampleLocked(r *http.Request) (*styleExample, *style, *collection, *apiError) {
+	ex, e := s.exampleLocked(r.PathValue("example_id"))
+	if e != nil {
+		return nil, nil, nil, e
+	}
+	u, e := s.authLocked(r, true, "")
+	if e != nil {
+		return nil, nil, nil, e
+	}
+	st, col, e := s.exampleStyleLocked(r, u)
+	if e != nil {
+		return nil, nil, nil, e
+	}
+	return ex, st, col, nil
+}
+
 func (s *Server) exampleLocked(id string) (*styleExample, *apiError) {
 	if cid, ok := canonicalUUID(id); ok {
 		if ex := s.examples[cid]; ex != nil {
@@ -134,15 +152,7 @@ func (s *Server) handleStyleExamplePatch(r *http.Request) (int, any) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ex, e := s.exampleLocked(r.PathValue("example_id"))
-	if e != nil {
-		return 0, e
-	}
-	u, ae := s.authLocked(r, true, "")
-	if ae != nil {
-		return 0, ae
-	}
-	st, col, ae := s.exampleStyleLocked(r, u)
+	ex, st, col, ae := s.existingExampleLocked(r)
 	if ae != nil {
 		return 0, ae
 	}
@@ -181,15 +191,7 @@ func (s *Server) handleStyleExampleDelete(r *http.Request) (int, any) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ex, e := s.exampleLocked(r.PathValue("example_id"))
-	if e != nil {
-		return 0, e
-	}
-	u, ae := s.authLocked(r, true, "")
-	if ae != nil {
-		return 0, ae
-	}
-	st, col, ae := s.exampleStyleLocked(r, u)
+	ex, st, col, ae := s.existingExampleLocked(r)
 	if ae != nil {
 		return 0, ae
 	}
