@@ -81,19 +81,29 @@ func validateCollectionSchema(in *collectionInput) *apiError {
 	return nil
 }
 
+// collectionBody reads the body of a collection POST or PATCH as the server's parser does:
+// decoded, checked against the schema, then the key's presence.
+func collectionBody(r *http.Request) (collectionInput, *apiError) {
+	var in collectionInput
+	if _, e := decodeBody(r, &in); e != nil {
+		return in, e
+	}
+	if e := validateCollectionSchema(&in); e != nil {
+		return in, e
+	}
+	if r.Header.Get("apikey") == "" {
+		return in, missingAPIKey(helpRegisteredKey)
+	}
+	return in, nil
+}
+
 // handleCollectionPost reproduces Collection.post. Its quirk: the collection's kind comes
 // only from styles given by name, so a collection of style ids has no kind and the database
 // refuses it (500); a second collection of the same name for the user is refused the same way.
 func (s *Server) handleCollectionPost(r *http.Request) (int, any) {
-	var in collectionInput
-	if _, e := decodeBody(r, &in); e != nil {
+	in, e := collectionBody(r)
+	if e != nil {
 		return 0, e
-	}
-	if e := validateCollectionSchema(&in); e != nil {
-		return 0, e
-	}
-	if r.Header.Get("apikey") == "" {
-		return 0, missingAPIKey(helpRegisteredKey)
 	}
 	if in.Name == nil {
 		return 0, validationErr("name", "Missing required parameter in the JSON body")
@@ -152,15 +162,9 @@ func dedupStyles(xs []*style) []*style {
 // compared with that of the styles given by name, so a PATCH without styles named by name
 // answers 400 StyleMismatch.
 func (s *Server) handleCollectionPatch(r *http.Request) (int, any) {
-	var in collectionInput
-	if _, e := decodeBody(r, &in); e != nil {
+	in, e := collectionBody(r)
+	if e != nil {
 		return 0, e
-	}
-	if e := validateCollectionSchema(&in); e != nil {
-		return 0, e
-	}
-	if r.Header.Get("apikey") == "" {
-		return 0, missingAPIKey(helpRegisteredKey)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

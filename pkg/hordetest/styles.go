@@ -149,6 +149,23 @@ func styleModify(id string, warnings []gen.RequestSingleWarning) map[string]any 
 	return withEmpty(gen.StyleModify{ID: ptr(id), Message: ptr("OK"), Warnings: warnings}, "warnings")
 }
 
+// styleBody reads the body of a style POST (creating) or PATCH as the server's parser does:
+// decoded, checked against the schema, then the key's presence.
+func styleBody(r *http.Request, kind string, creating bool) (styleInput, *apiError) {
+	var in styleInput
+	raw, e := decodeBody(r, &in)
+	if e != nil {
+		return in, e
+	}
+	if e := validateStyleSchema(kind, &in, raw, creating); e != nil {
+		return in, e
+	}
+	if r.Header.Get("apikey") == "" {
+		return in, missingAPIKey(helpRegisteredKey)
+	}
+	return in, nil
+}
+
 func (s *Server) handleImageStylePost(r *http.Request) (int, any) {
 	return s.handleStylePost(r, kindImage)
 }
@@ -157,16 +174,9 @@ func (s *Server) handleTextStylePost(r *http.Request) (int, any) {
 }
 
 func (s *Server) handleStylePost(r *http.Request, kind string) (int, any) {
-	var in styleInput
-	raw, e := decodeBody(r, &in)
+	in, e := styleBody(r, kind, true)
 	if e != nil {
 		return 0, e
-	}
-	if e := validateStyleSchema(kind, &in, raw, true); e != nil {
-		return 0, e
-	}
-	if r.Header.Get("apikey") == "" {
-		return 0, missingAPIKey(helpRegisteredKey)
 	}
 	bad := func(msg string) (int, any) { return 0, herr(http.StatusBadRequest, "BadRequest", msg) }
 	if len(in.Models) < 1 {
@@ -230,16 +240,9 @@ func (s *Server) handleTextStylePatch(r *http.Request) (int, any) {
 // default ("{p}{np}", true, false); absent tags are cleared. The text variant fails with 500
 // after its checks (it reads an attribute only the image variant sets).
 func (s *Server) handleStylePatch(r *http.Request, kind string) (int, any) {
-	var in styleInput
-	raw, e := decodeBody(r, &in)
+	in, e := styleBody(r, kind, false)
 	if e != nil {
 		return 0, e
-	}
-	if e := validateStyleSchema(kind, &in, raw, false); e != nil {
-		return 0, e
-	}
-	if r.Header.Get("apikey") == "" {
-		return 0, missingAPIKey(helpRegisteredKey)
 	}
 	if in.Name == nil {
 		return 0, validationErr("name", "The name of the style. Missing required parameter in the JSON body")
